@@ -1,0 +1,276 @@
+"""An array-backed sum tree (with a min tree beside it) for proportional prioritized replay.
+
+The kernels are plain loops compiled by numba (``cache=True``: compiled once per machine, then
+loaded from ``__pycache__``). They are written to read like the textbook algorithm; the Python
+methods around them only convert and validate arguments.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["SumTree"]
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels. ``sums`` and ``mins`` are 1-based heaps of length 2 * n_leaves: node 1 is the root,
+# node k has children 2k and 2k + 1, and leaf i lives at node n_leaves + i.
+# --------------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_bad_index(indices, upper):
+    """Position of the first index outside [0, upper), or -1."""
+    for k in range(indices.shape[0]):
+        if indices[k] < 0 or indices[k] >= upper:
+            return k
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_bad_value(values):
+    """Position of the first value that is negative, NaN or infinite, or -1."""
+    for k in range(values.shape[0]):
+        v = values[k]
+        if not (v >= 0.0 and v < np.inf):  # False for NaN too
+            return k
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _write_leaf(sums, mins, n_leaves, index, priority):
+    """Set one leaf and recompute its ancestors from their children.
+
+    Recomputing ``parent = left + right`` (rather than adding the change) means every node is
+    always exactly the floating-point sum of its two children: rounding errors cannot pile up
+    over millions of updates, so the root never drifts away from the sum of the leaves.
+    """
+    node = n_leaves + index
+    sums[node] = priority
+    mins[node] = priority
+    node >>= 1
+    while node >= 1:
+        left = 2 * node
+        sums[node] = sums[left] + sums[left + 1]
+        mins[node] = min(mins[left], mins[left + 1])
+        node >>= 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _update_kernel(sums, mins, n_leaves, capacity, indices, priorities):
+    """Validate the whole batch first (so a bad batch changes nothing), then write in order.
+
+    Returns 0 on success, 1 for a bad index, 2 for a bad priority. Writing in order makes the
+    last write win for a duplicated index.
+    """
+    if _first_bad_index(indices, capacity) >= 0:
+        return 1
+    if _first_bad_value(priorities) >= 0:
+        return 2
+    for k in range(indices.shape[0]):
+        _write_leaf(sums, mins, n_leaves, indices[k], priorities[k])
+    return 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _descend(sums, n_leaves, value):
+    """Walk from the root to the leaf whose prefix-sum interval holds ``value``.
+
+    Invariant: the current node has positive mass. Go left when the value falls inside the left
+    child's mass, or when the right child is empty; otherwise subtract the left mass and go
+    right. Both moves keep the invariant, so the leaf reached always has a positive priority,
+    even when rounding puts ``value`` at or past the right edge of a subtree.
+    """
+    node = 1
+    while node < n_leaves:
+        left = 2 * node
+        if value < sums[left] or sums[left + 1] <= 0.0:
+            node = left
+        else:
+            value -= sums[left]
+            node = left + 1
+    return node - n_leaves
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_kernel(sums, n_leaves, values, out):
+    """Vectorised prefix-sum search. Returns 0, or 1 if a value lies outside [0, total]."""
+    total = sums[1]
+    for k in range(values.shape[0]):
+        v = values[k]
+        if not (v >= 0.0 and v <= total):  # False for NaN too
+            return 1
+        out[k] = _descend(sums, n_leaves, v)
+    return 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _stratified_sample_kernel(sums, mins, n_leaves, uniforms, n_stored, beta, out_idx, out_w):
+    """Stratified proportional sampling with importance-sampling weights.
+
+    Segment k of [0, total) is [k·total/B, (k+1)·total/B); value_k = (k + u_k)·total/B.
+    P(i) = p_i / total and w_i = (N·P(i))^-β / max_j w_j, where the largest weight belongs to
+    the smallest stored priority: max_j w_j = (N·p_min/total)^-β.
+    """
+    total = sums[1]
+    batch = uniforms.shape[0]
+    segment = total / batch
+    max_weight = (n_stored * mins[1] / total) ** -beta
+    for k in range(batch):
+        value = min((k + uniforms[k]) * segment, total)
+        leaf = _descend(sums, n_leaves, value)
+        out_idx[k] = leaf
+        prob = sums[n_leaves + leaf] / total
+        out_w[k] = (n_stored * prob) ** -beta / max_weight
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _as_index_array(indices) -> np.ndarray:
+    arr = np.asarray(indices)
+    if arr.dtype.kind not in "iu":
+        if arr.size == 0:
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"indices must be integers, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
+
+
+def _as_float_array(values) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+
+
+class SumTree:
+    """A complete binary tree whose leaves hold priorities and whose nodes hold sums.
+
+    Capacity 5 is padded to 8 leaves (padding leaves hold 0 and are never returned)::
+
+                              [ 13.0 ]                    node 1 = total
+                      /                   \\
+                [ 10.0 ]                  [ 3.0 ]         nodes 2, 3
+               /        \\               /        \\
+           [ 4.0 ]     [ 6.0 ]       [ 3.0 ]     [ 0.0 ]  nodes 4..7
+           /    \\      /    \\       /    \\      /    \\
+         3.0   1.0   2.0   4.0    3.0   0.0   0.0   0.0   leaves 0..7 (nodes 8..15)
+         [0,3) [3,4) [4,6) [6,10) [10,13)                  the prefix-sum interval of each leaf
+
+    ``find(v)`` returns the leaf i with cumsum[i-1] <= v < cumsum[i], by walking down from the
+    root: go left if v < left sum, else subtract the left sum and go right. For v = 7.5:
+    7.5 < 10 → left; 7.5 >= 4 → right with 3.5; 3.5 >= 2 → right with 1.5 → leaf 3.
+
+    Both ``update`` and ``find`` are O(log N) per element and vectorised over whole batches.
+    Beside the sums, the tree keeps the minimum over written leaves (never-written leaves count
+    as +inf), which prioritized replay needs to normalise importance weights without an O(N)
+    scan.
+
+    Args:
+        capacity: number of leaves (any positive integer, not only powers of two).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)):
+            raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
+        if capacity <= 0:
+            raise ValueError(f"capacity must be a positive integer, got {capacity}")
+        self._capacity = int(capacity)
+        self._n_leaves = 1 << max(0, (self._capacity - 1).bit_length())
+        self._sums = np.zeros(2 * self._n_leaves, dtype=np.float64)
+        self._mins = np.full(2 * self._n_leaves, np.inf, dtype=np.float64)
+
+    @property
+    def capacity(self) -> int:
+        """Number of leaves."""
+        return self._capacity
+
+    def __len__(self) -> int:
+        return self._capacity
+
+    @property
+    def total(self) -> float:
+        """Sum of all priorities (the root)."""
+        return float(self._sums[1])
+
+    @property
+    def min(self) -> float:
+        """Smallest priority among the leaves written so far (+inf before any write)."""
+        return float(self._mins[1])
+
+    def update(self, indices, priorities) -> None:
+        """Set ``priorities[k]`` at leaf ``indices[k]`` for every k.
+
+        A duplicated index takes its last priority. Raises ValueError, leaving the tree exactly
+        as it was, if any index is outside [0, capacity) or any priority is negative, NaN or
+        infinite.
+        """
+        idx = _as_index_array(indices)
+        pri = _as_float_array(priorities)
+        if idx.shape != pri.shape:
+            raise ValueError(
+                f"indices and priorities must have the same length, got {idx.size} and {pri.size}"
+            )
+        code = _update_kernel(self._sums, self._mins, self._n_leaves, self._capacity, idx, pri)
+        if code == 1:
+            bad = idx[_first_bad_index(idx, self._capacity)]
+            raise ValueError(f"indices must lie in [0, {self._capacity}), got {bad}")
+        if code == 2:
+            bad = pri[_first_bad_value(pri)]
+            raise ValueError(f"priorities must be finite and >= 0, got {bad}")
+
+    def find(self, values) -> np.ndarray:
+        """Return, for each value v, the leaf i with cumsum[i-1] <= v < cumsum[i].
+
+        Values must lie in [0, total]; v == total maps to the last leaf with positive priority.
+        A leaf with priority 0 is never returned. Raises ValueError if the tree is empty (total
+        0) or a value lies outside [0, total].
+        """
+        vals = _as_float_array(values)
+        if not self._sums[1] > 0.0:
+            raise ValueError("cannot search a tree whose total priority is 0")
+        out = np.empty(vals.shape[0], dtype=np.int64)
+        if _find_kernel(self._sums, self._n_leaves, vals, out) != 0:
+            raise ValueError(f"values must lie in [0, total={self.total}]")
+        return out
+
+    def priorities(self, indices) -> np.ndarray:
+        """Priorities stored at the given leaves."""
+        idx = _as_index_array(indices)
+        bad = _first_bad_index(idx, self._capacity)
+        if bad >= 0:
+            raise ValueError(f"indices must lie in [0, {self._capacity}), got {idx[bad]}")
+        return self._sums[self._n_leaves + idx]
+
+    def __getitem__(self, indices):
+        if np.isscalar(indices):
+            return float(self.priorities([indices])[0])
+        return self.priorities(indices)
+
+    def stratified_sample(
+        self, uniforms: np.ndarray, n_stored: int, beta: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Stratified sampling of ``len(uniforms)`` leaves with importance-sampling weights.
+
+        Split [0, total) into B equal segments and search value (k + uniforms[k])·total/B in
+        segment k. Returns ``(indices, weights)`` with w_i = (N·P(i))^-β / max w, where
+        P(i) = p_i/total, N = ``n_stored`` and max w = (N·p_min/total)^-β, so every weight is
+        in (0, 1]. ``uniforms`` must lie in [0, 1).
+        """
+        u = _as_float_array(uniforms)
+        if u.size == 0:
+            raise ValueError("batch_size must be positive, got 0")
+        if not self._sums[1] > 0.0:
+            raise ValueError("cannot sample from a tree whose total priority is 0")
+        idx = np.empty(u.shape[0], dtype=np.int64)
+        w = np.empty(u.shape[0], dtype=np.float64)
+        _stratified_sample_kernel(
+            self._sums, self._mins, self._n_leaves, u, n_stored, float(beta), idx, w
+        )
+        return idx, w
+
+    def _set_one(self, index: int, priority: float) -> None:
+        """Unchecked single-leaf write for the replay memory's hot ``add`` path."""
+        _write_leaf(self._sums, self._mins, self._n_leaves, index, priority)
+
+    def __repr__(self) -> str:
+        return f"SumTree(capacity={self._capacity}, total={self.total:.6g})"

@@ -1,0 +1,94 @@
+"""Play one greedy episode, write it as a looping GIF and/or an MP4, and show it in Jupyter."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # no window, nothing on stderr
+
+import gymnasium as gym  # noqa: E402
+import imageio.v2 as imageio  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+__all__ = ["Episode", "play_episode", "save_gif", "save_mp4", "record_episode", "show_media"]
+
+
+@dataclass
+class Episode:
+    frames: list[np.ndarray]  # RGB frames, one per env step (plus the first)
+    episode_return: float
+    fps: int
+
+
+def play_episode(agent, env_id: str = "CartPole-v1", seed: int = 0) -> Episode:
+    """One greedy episode with ``render_mode="rgb_array"``, every frame kept."""
+    env = gym.make(env_id, render_mode="rgb_array")
+    obs, _ = env.reset(seed=seed)
+    frames = [env.render()]
+    total, done = 0.0, False
+    while not done:
+        action = int(agent.greedy_actions(obs[None])[0])
+        obs, reward, terminated, truncated, _ = env.step(action)
+        frames.append(env.render())
+        total += reward
+        done = terminated or truncated
+    fps = int(env.metadata.get("render_fps", 50))
+    env.close()
+    return Episode(frames, total, fps)
+
+
+def save_gif(episode: Episode, path: str | Path, scale: float = 0.5, every: int = 2) -> Path:
+    """A looping GIF at ``scale`` of the frame size keeping every ``every``-th frame (real time)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h, w = episode.frames[0].shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    frames = [
+        np.asarray(Image.fromarray(f).resize(size, Image.LANCZOS)) for f in episode.frames[::every]
+    ]
+    duration_ms = 1000 * every / episode.fps
+    imageio.mimsave(path, frames, format="GIF", duration=duration_ms, loop=0)
+    return path
+
+
+def save_mp4(episode: Episode, path: str | Path) -> Path:
+    """An H.264 MP4 at full size and the env's frame rate (imageio-ffmpeg)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # macro_block_size=1 keeps 600x400 instead of padding to a multiple of 16
+    with imageio.get_writer(
+        path, fps=episode.fps, macro_block_size=1, ffmpeg_log_level="error"
+    ) as w:
+        for frame in episode.frames:
+            w.append_data(frame)
+    return path
+
+
+def record_episode(
+    agent,
+    gif_path: str | Path | None = None,
+    mp4_path: str | Path | None = None,
+    env_id: str = "CartPole-v1",
+    seed: int = 0,
+) -> Episode:
+    """Play one greedy episode and write it to ``gif_path`` and/or ``mp4_path``."""
+    episode = play_episode(agent, env_id, seed)
+    if gif_path is not None:
+        save_gif(episode, gif_path)
+    if mp4_path is not None:
+        save_mp4(episode, mp4_path)
+    return episode
+
+
+def show_media(path: str | Path, width: int | None = None):
+    """Display a GIF (embedded image) or an MP4 (embedded video) inline in Jupyter."""
+    from IPython.display import Image as IPyImage
+    from IPython.display import Video
+
+    path = Path(path)
+    if path.suffix.lower() == ".gif":
+        return IPyImage(data=path.read_bytes(), format="gif", width=width)
+    return Video(str(path), embed=True, width=width, html_attributes="controls loop autoplay muted")

@@ -1,0 +1,272 @@
+"""One training loop for the four variants, greedy evaluation, and the run's History."""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from tqdm import tqdm
+
+from .agent import Agent, seed_everything
+from .config import Config
+from .replay import PrioritizedReplay, TDErrorListReplay, UniformReplay
+
+__all__ = ["Evaluator", "History", "TrainResult", "make_memory", "train", "SOLVED_RETURN"]
+
+SOLVED_RETURN = 475.0  # CartPole-v1's reward threshold
+
+
+def _warm_up(memory) -> None:
+    """Compile (or load from numba's cache) the memory's kernels on a throwaway copy, so that
+    one-time JIT work is not billed to the replay memory's share of training time."""
+    scratch = type(memory)(2)
+    scratch.add(np.zeros(1), 0, 0.0, np.zeros(1), False)
+    batch = scratch.sample(1)
+    scratch.update_priorities(batch.indices, np.ones(1))
+
+
+def make_memory(config: Config):
+    """The replay memory of ``config.variant``."""
+    cfg = config
+    if cfg.variant in ("dqn", "ddqn"):
+        return UniformReplay(cfg.buffer_size, seed=cfg.seed)
+    if cfg.variant == "per-list":
+        return TDErrorListReplay(cfg.buffer_size, eps=cfg.priority_eps, seed=cfg.seed)
+    gradient_steps = max(1, (cfg.total_steps - cfg.learning_starts) // cfg.train_every)
+    return PrioritizedReplay(
+        cfg.buffer_size,
+        alpha=cfg.alpha,
+        beta=cfg.beta,
+        beta_final=cfg.beta_final,
+        beta_steps=gradient_steps,  # β reaches beta_final at the run's last gradient step
+        eps=cfg.priority_eps,
+        seed=cfg.seed,
+    )
+
+
+EPISODE_FIELDS = ("env_steps", "episode", "episode_return", "episode_length", "loss", "epsilon",
+                  "wall_time")  # fmt: skip
+EVAL_FIELDS = ("env_steps", "eval_return", "eval_std", "wall_time")
+
+
+@dataclass
+class History:
+    """Per-episode and per-evaluation records of one run; saves to and loads from CSV."""
+
+    episodes: list[dict] = field(default_factory=list)
+    evals: list[dict] = field(default_factory=list)
+    replay_seconds: float = 0.0  # time spent inside the replay memory
+    train_seconds: float = 0.0  # time of the training loop, evaluations excluded
+    env_steps: int = 0
+    interrupted: bool = False
+
+    def column(self, name: str) -> np.ndarray:
+        rows = self.evals if name in EVAL_FIELDS and name != "env_steps" else self.episodes
+        return np.array([r[name] for r in rows], dtype=float)
+
+    @property
+    def eval_steps(self) -> np.ndarray:
+        return np.array([r["env_steps"] for r in self.evals], dtype=float)
+
+    @property
+    def eval_returns(self) -> np.ndarray:
+        return np.array([r["eval_return"] for r in self.evals], dtype=float)
+
+    def steps_to_solve(self, threshold: float = SOLVED_RETURN, consecutive: int = 2) -> int | None:
+        """Env steps of the first of ``consecutive`` evaluations in a row with mean ≥ threshold."""
+        run = 0
+        for k, r in enumerate(self.evals):
+            run = run + 1 if r["eval_return"] >= threshold else 0
+            if run == consecutive:
+                return int(self.evals[k - consecutive + 1]["env_steps"])
+        return None
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.env_steps / self.train_seconds if self.train_seconds else float("nan")
+
+    @property
+    def replay_share(self) -> float:
+        """Share of training-loop time spent in the replay memory (add, sample, update)."""
+        return self.replay_seconds / self.train_seconds if self.train_seconds else float("nan")
+
+    def save(self, out_dir: str | Path) -> None:
+        """Write ``history.csv`` (one row per episode) and ``eval.csv`` (one per evaluation)."""
+        out = Path(out_dir)
+        for name, rows, fields in (
+            ("history.csv", self.episodes, EPISODE_FIELDS),
+            ("eval.csv", self.evals, EVAL_FIELDS),
+        ):
+            with open(out / name, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(rows)
+
+    @classmethod
+    def load(cls, out_dir: str | Path) -> History:
+        out = Path(out_dir)
+
+        def read(name):
+            with open(out / name, newline="") as f:
+                return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+        history = cls(episodes=read("history.csv"), evals=read("eval.csv"))
+        if history.episodes:
+            history.env_steps = int(history.episodes[-1]["env_steps"])
+        return history
+
+
+class Evaluator:
+    """Greedy evaluation on its own environments, run in lockstep (one batched forward a step).
+
+    Each of the ``episodes`` environments is seeded once, at the first evaluation, with
+    ``seed + k``; later evaluations continue their random streams, so start states differ.
+    """
+
+    def __init__(self, env_id: str, episodes: int, seed: int) -> None:
+        self.envs = [gym.make(env_id) for _ in range(episodes)]
+        self.seed = seed
+        self._seeded = False
+
+    def __call__(self, agent: Agent) -> np.ndarray:
+        first = not self._seeded
+        self._seeded = True
+        seeds = [self.seed + k if first else None for k in range(len(self.envs))]
+        obs = np.stack([env.reset(seed=s)[0] for env, s in zip(self.envs, seeds, strict=True)])
+        returns = np.zeros(len(self.envs))
+        active = np.ones(len(self.envs), dtype=bool)
+        while active.any():
+            idx = np.flatnonzero(active)
+            for j, a in zip(idx, agent.greedy_actions(obs[idx]), strict=True):
+                obs[j], reward, terminated, truncated, _ = self.envs[j].step(int(a))
+                returns[j] += reward
+                active[j] = not (terminated or truncated)
+        return returns
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
+@dataclass
+class TrainResult:
+    agent: Agent
+    history: History
+    config: Config
+    memory: object  # the replay memory, as training left it
+
+
+def train(
+    config: Config, progress: bool = True, desc: str | None = None, progress_file=None
+) -> TrainResult:
+    """Train ``config.variant`` on ``config.env_id`` for ``config.total_steps`` env steps.
+
+    Args:
+        config: the hyperparameters (``config.variant`` picks memory and target).
+        progress: show a tqdm bar with the latest episode and evaluation returns.
+        desc: the bar's label (default: the variant).
+        progress_file: where the bar is written (default stderr; notebooks pass sys.stdout).
+
+    Ctrl-C (KeyboardInterrupt) stops the run cleanly: the agent and the History recorded so far
+    are returned, with ``history.interrupted`` set.
+    """
+    cfg = config
+    seed_everything(cfg.seed, cfg.num_threads)
+    env = gym.make(cfg.env_id)
+    evaluator = Evaluator(cfg.env_id, cfg.eval_episodes, seed=cfg.seed + 10_000)
+    obs, _ = env.reset(seed=cfg.seed)  # seeded once; later resets continue the env's RNG
+    env.action_space.seed(cfg.seed)
+    agent = Agent(int(np.prod(env.observation_space.shape)), int(env.action_space.n), cfg)
+    memory = make_memory(cfg)
+    _warm_up(memory)
+    history = History()
+
+    clock = time.perf_counter
+    replay_time = eval_time = 0.0
+    start = clock()
+    episode = episode_len = 0
+    episode_return = loss_sum = 0.0
+    loss_count = 0
+    bar = tqdm(total=cfg.total_steps, desc=desc or cfg.variant, disable=not progress,
+               mininterval=1.0, unit="step", file=progress_file,
+               dynamic_ncols=False, ncols=100)  # fmt: skip
+    postfix = {"episode": "-", "eval": "-"}
+    step = 0
+    try:
+        for step in range(1, cfg.total_steps + 1):
+            action = agent.act(obs, cfg.epsilon(step))
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            t0 = clock()
+            memory.add(obs, action, reward, next_obs, terminated)
+            replay_time += clock() - t0
+            episode_return += reward
+            episode_len += 1
+
+            if step > cfg.learning_starts and step % cfg.train_every == 0:
+                t0 = clock()
+                batch = memory.sample(cfg.batch_size)
+                t1 = clock()
+                loss, td = agent.update(batch)
+                t2 = clock()
+                memory.update_priorities(batch.indices, td)
+                replay_time += (t1 - t0) + (clock() - t2)
+                loss_sum += loss
+                loss_count += 1
+
+            if terminated or truncated:
+                episode += 1
+                history.episodes.append(
+                    {
+                        "env_steps": step,
+                        "episode": episode,
+                        "episode_return": episode_return,
+                        "episode_length": episode_len,
+                        "loss": loss_sum / loss_count if loss_count else float("nan"),
+                        "epsilon": cfg.epsilon(step),
+                        "wall_time": clock() - start,
+                    }
+                )
+                postfix["episode"] = f"{episode_return:.0f}"
+                bar.set_postfix(postfix, refresh=False)
+                if cfg.variant == "per-list" and step > cfg.learning_starts:
+                    t0 = clock()  # the source refreshes every stored |δ| after each episode
+                    memory.refresh_td_errors(agent.td_errors)
+                    replay_time += clock() - t0
+                obs, _ = env.reset()
+                episode_return = loss_sum = 0.0
+                episode_len = loss_count = 0
+            else:
+                obs = next_obs
+
+            if step % cfg.eval_every == 0:
+                t0 = clock()
+                returns = evaluator(agent)
+                eval_time += clock() - t0
+                history.evals.append(
+                    {
+                        "env_steps": step,
+                        "eval_return": float(returns.mean()),
+                        "eval_std": float(returns.std()),
+                        "wall_time": clock() - start,
+                    }
+                )
+                postfix["eval"] = f"{returns.mean():.0f}"
+                bar.set_postfix(postfix, refresh=False)
+            if step % 100 == 0:
+                bar.update(100)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        step -= 1  # the interrupted step did not complete
+    finally:
+        bar.update(step - bar.n)
+        bar.close()
+        env.close()
+        evaluator.close()
+    history.env_steps = step
+    history.replay_seconds = replay_time
+    history.train_seconds = clock() - start - eval_time
+    return TrainResult(agent, history, cfg, memory)

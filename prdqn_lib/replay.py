@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .sumtree import SumTree, _first_bad_index, _first_bad_value
+from .sumtree import SumTree, _first_bad_index, _first_bad_value, _positive_int
 
 __all__ = ["Batch", "UniformReplay", "TDErrorListReplay", "PrioritizedReplay"]
 
@@ -48,22 +48,6 @@ class Batch:
         return int(self.indices.shape[0])
 
 
-def _check_capacity(capacity) -> int:
-    if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)):
-        raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-    if capacity <= 0:
-        raise ValueError(f"capacity must be a positive integer, got {capacity}")
-    return int(capacity)
-
-
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    return int(batch_size)
-
-
 def _check_td_errors(td_errors, n: int) -> np.ndarray:
     """|δ| values: finite and >= 0 (pass ``abs(δ)``: a signed error is a caller's bug)."""
     td = np.ascontiguousarray(td_errors, dtype=np.float64).reshape(-1)
@@ -79,7 +63,7 @@ class _RingBuffer:
     """Preallocated transition storage shared by the three memories."""
 
     def __init__(self, capacity: int, seed: int | None = None) -> None:
-        self.capacity = _check_capacity(capacity)
+        self.capacity = _positive_int(capacity, "capacity")
         self._rng = np.random.default_rng(seed)
         self._pos = 0  # next slot to write
         self._size = 0
@@ -122,7 +106,7 @@ class _RingBuffer:
         """Hook for the prioritized memories: give the new transition its priority."""
 
     def _check_can_sample(self, batch_size) -> int:
-        batch_size = _check_batch_size(batch_size)
+        batch_size = _positive_int(batch_size, "batch_size")
         if self._size == 0:
             raise ValueError("cannot sample from an empty memory: add transitions first")
         return batch_size
@@ -239,7 +223,7 @@ class TDErrorListReplay(_RingBuffer):
             td_error_fn: maps a Batch (weights all 1) to its |δ|, one per transition.
             chunk_size: how many transitions to hand to ``td_error_fn`` at a time.
         """
-        chunk_size = _check_batch_size(chunk_size)
+        chunk_size = _positive_int(chunk_size, "chunk_size")
         for start in range(0, self._size, chunk_size):
             idx = np.arange(start, min(start + chunk_size, self._size))
             batch = self._gather(idx, np.ones(idx.shape[0], dtype=np.float64))
@@ -298,16 +282,12 @@ class PrioritizedReplay(_RingBuffer):
         for name, value in (("beta", beta), ("beta_final", beta_final)):
             if not (0.0 <= value <= 1.0):
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
-        if isinstance(beta_steps, bool) or not isinstance(beta_steps, (int, np.integer)):
-            raise ValueError(f"beta_steps must be a positive integer, got {beta_steps!r}")
-        if beta_steps <= 0:
-            raise ValueError(f"beta_steps must be a positive integer, got {beta_steps}")
         if not (np.isfinite(eps) and eps > 0):
             raise ValueError(f"eps must be finite and > 0, got {eps}")
         self.alpha = float(alpha)
         self.beta0 = float(beta)
         self.beta_final = float(beta_final)
-        self.beta_steps = int(beta_steps)
+        self.beta_steps = _positive_int(beta_steps, "beta_steps")
         self.eps = float(eps)
         self.tree = SumTree(self.capacity)
         self.max_priority = 1.0  # running max of p; never an O(N) scan

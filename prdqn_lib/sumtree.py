@@ -128,6 +128,13 @@ def _stratified_sample_kernel(sums, mins, n_leaves, uniforms, n_stored, beta, ou
 # --------------------------------------------------------------------------------------------
 
 
+def _positive_int(value, name: str) -> int:
+    """``value`` as an int, or a ValueError naming ``name`` (bools and floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _as_index_array(indices) -> np.ndarray:
     arr = np.asarray(indices)
     if arr.dtype.kind not in "iu":
@@ -170,11 +177,7 @@ class SumTree:
     """
 
     def __init__(self, capacity: int) -> None:
-        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)):
-            raise ValueError(f"capacity must be a positive integer, got {capacity!r}")
-        if capacity <= 0:
-            raise ValueError(f"capacity must be a positive integer, got {capacity}")
-        self._capacity = int(capacity)
+        self._capacity = _positive_int(capacity, "capacity")
         self._n_leaves = 1 << max(0, (self._capacity - 1).bit_length())
         self._sums = np.zeros(2 * self._n_leaves, dtype=np.float64)
         self._mins = np.full(2 * self._n_leaves, np.inf, dtype=np.float64)

@@ -75,6 +75,19 @@ def speed_run(steps: int) -> dict:
     return {"steps_per_second": h.steps_per_second, "replay_share": h.replay_share}
 
 
+def save_plot(args, runs_dir: Path) -> None:
+    """Mean ± IQR band of every variant's evaluation returns, to media/compare_variants.png."""
+    histories = {
+        v: [History.load(runs_dir / v / f"seed{s}") for s in range(args.seeds)]
+        for v in args.variants
+    }
+    ax = plot_variants(histories, title=f"CartPole-v1, {args.seeds} seeds per variant")
+    media = ROOT / "media" if args.out == ROOT / "benchmarks" / "results" else args.out
+    media.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(media / "compare_variants.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
+
+
 def fmt_steps(x) -> str:
     return "—" if x is None else f"{x:,.0f}"
 
@@ -89,6 +102,8 @@ def main(argv=None) -> int:
                         help="steps of the solo per-sumtree speed run (0 skips it)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--fresh", action="store_true", help="discard finished runs first")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="only redraw the comparison plot from the finished runs")  # fmt: skip
     args = parser.parse_args(argv)
     for name in ("seeds", "steps", "workers"):
         if getattr(args, name) <= 0:
@@ -97,6 +112,9 @@ def main(argv=None) -> int:
         parser.error("--speed-steps must be >= 0")
 
     runs_dir = args.out / "learning"
+    if args.plot_only:
+        save_plot(args, runs_dir)
+        return 0
     if args.fresh and runs_dir.exists():
         shutil.rmtree(runs_dir)
     jobs = [
@@ -185,15 +203,7 @@ def main(argv=None) -> int:
                     f"{r['env_steps_per_second']:.1f},{r['replay_share']:.4f}\n"
                 )
 
-    histories = {
-        v: [History.load(runs_dir / v / f"seed{s}") for s in range(args.seeds)]
-        for v in args.variants
-    }
-    ax = plot_variants(histories, title=f"CartPole-v1, {args.seeds} seeds per variant")
-    media = ROOT / "media" if args.out == ROOT / "benchmarks" / "results" else args.out
-    media.mkdir(parents=True, exist_ok=True)
-    ax.figure.savefig(media / "compare_variants.png", dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)
+    save_plot(args, runs_dir)
     return 0
 
 

@@ -21,6 +21,11 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
     return (c[end] - c[start]) / (end - start)
 
 
+def _legend_below(ax, ncol: int = 3) -> None:
+    """Legend under the axes, where it can never hide a curve."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, fontsize=8, frameon=False)
+
+
 def _solved_line(ax) -> None:
     ax.axhline(SOLVED_RETURN, color="grey", ls="--", lw=1, label=f"solved ({SOLVED_RETURN:.0f})")
 
@@ -42,7 +47,7 @@ def plot_learning_curve(history: History, title: str = "", window: int = 20, ax=
         ax.axvline(solve, color="tab:green", lw=1, label=f"solved at {solve:,} steps")
     _solved_line(ax)
     ax.set(xlabel="environment steps", ylabel="return", title=title, ylim=(0, 520))
-    ax.legend(loc="lower right", fontsize=8)
+    _legend_below(ax)
     return ax
 
 
@@ -73,5 +78,5 @@ def plot_variants(runs: Mapping[str, Sequence[History]], title: str = "", ax=Non
         plot_seeds(histories, label=name, ax=ax)
     _solved_line(ax)
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    _legend_below(ax)
     return ax

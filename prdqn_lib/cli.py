@@ -54,8 +54,6 @@ def _apply_overrides(config: Config, overrides: list[tuple[str, str]]) -> Config
         default = getattr(config, key)
         if isinstance(default, tuple):
             changes[key] = tuple(int(x) for x in text.split(","))
-        elif isinstance(default, bool):
-            changes[key] = text.lower() in ("1", "true", "yes")
         else:
             changes[key] = type(default)(text)
     return dataclasses.replace(config, **changes)

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .sumtree import SumTree, _first_bad_index, _first_bad_value, _positive_int
+from .sumtree import (
+    SumTree,
+    _as_index_array,
+    _first_bad_index,
+    _first_bad_value,
+    _positive_int,
+)
 
 __all__ = ["Batch", "UniformReplay", "TDErrorListReplay", "PrioritizedReplay"]
 
@@ -112,10 +118,7 @@ class _RingBuffer:
         return batch_size
 
     def _check_indices(self, indices) -> np.ndarray:
-        idx = np.asarray(indices)
-        if idx.size and idx.dtype.kind not in "iu":
-            raise ValueError(f"indices must be integers, got dtype {idx.dtype}")
-        idx = np.ascontiguousarray(idx, dtype=np.int64).reshape(-1)
+        idx = _as_index_array(indices)
         bad = _first_bad_index(idx, self._size)
         if bad >= 0:
             raise ValueError(f"indices must lie in [0, {self._size}), got {idx[bad]}")

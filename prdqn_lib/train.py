@@ -64,10 +64,6 @@ class History:
     env_steps: int = 0
     interrupted: bool = False
 
-    def column(self, name: str) -> np.ndarray:
-        rows = self.evals if name in EVAL_FIELDS and name != "env_steps" else self.episodes
-        return np.array([r[name] for r in rows], dtype=float)
-
     @property
     def eval_steps(self) -> np.ndarray:
         return np.array([r["env_steps"] for r in self.evals], dtype=float)

@@ -38,7 +38,7 @@ from tqdm import tqdm  # noqa: E402
 
 from prdqn_lib.config import VARIANTS, Config  # noqa: E402
 from prdqn_lib.plots import plot_variants  # noqa: E402
-from prdqn_lib.train import History, train  # noqa: E402
+from prdqn_lib.train import History, run_summary, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,16 +55,7 @@ def run_one(job: tuple[str, int, int, str]) -> dict:
         raise KeyboardInterrupt
     out.mkdir(parents=True, exist_ok=True)
     h.save(out)
-    summary = {
-        "variant": variant,
-        "seed": seed,
-        "env_steps": h.env_steps,
-        "steps_to_solve": h.steps_to_solve(),
-        "final_eval_return": h.evals[-1]["eval_return"],
-        "env_steps_per_second": h.steps_per_second,
-        "replay_share": h.replay_share,
-        "train_seconds": h.train_seconds,
-    }
+    summary = run_summary(result.config, h)
     summary_path.write_text(json.dumps(summary, indent=2) + "\n")  # written last: run complete
     return summary
 

@@ -111,7 +111,7 @@ def run_train(args, parser) -> int:
 
     from .plots import plot_learning_curve
     from .render import record_episode
-    from .train import train
+    from .train import run_summary, train
 
     out.mkdir(parents=True, exist_ok=True)
     config.save(out / "config.json")
@@ -129,22 +129,12 @@ def run_train(args, parser) -> int:
         env_id=config.env_id,
         seed=config.seed + 20_000,
     )
-    summary = {
-        "variant": config.variant,
-        "seed": config.seed,
-        "env_steps": history.env_steps,
-        "interrupted": history.interrupted,
-        "steps_to_solve": history.steps_to_solve(),
-        "final_eval_return": history.evals[-1]["eval_return"] if history.evals else None,
-        "env_steps_per_second": round(history.steps_per_second, 1),
-        "replay_share": round(history.replay_share, 4),
-        "rendered_episode_return": episode.episode_return,
-    }
+    summary = {**run_summary(config, history), "rendered_episode_return": episode.episode_return}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     state = "interrupted" if history.interrupted else "done"
     print(
         f"{state}: {history.env_steps} steps, solved at {summary['steps_to_solve']}, "
-        f"final eval {summary['final_eval_return']}, {summary['env_steps_per_second']} steps/s; "
+        f"final eval {summary['final_eval_return']}, {history.steps_per_second:.1f} steps/s; "
         f"wrote {out}/"
     )
     return 130 if history.interrupted else 0

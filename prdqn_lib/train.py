@@ -15,7 +15,15 @@ from .agent import Agent, seed_everything
 from .config import Config
 from .replay import PrioritizedReplay, TDErrorListReplay, UniformReplay
 
-__all__ = ["Evaluator", "History", "TrainResult", "make_memory", "train", "SOLVED_RETURN"]
+__all__ = [
+    "Evaluator",
+    "History",
+    "TrainResult",
+    "make_memory",
+    "run_summary",
+    "train",
+    "SOLVED_RETURN",
+]
 
 SOLVED_RETURN = 475.0  # CartPole-v1's reward threshold
 
@@ -111,8 +119,9 @@ class History:
                 return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
         history = cls(episodes=read("history.csv"), evals=read("eval.csv"))
-        if history.episodes:
-            history.env_steps = int(history.episodes[-1]["env_steps"])
+        # the CSVs do not store the total; the last episode or evaluation is the best bound
+        history.env_steps = int(max((r["env_steps"] for r in history.episodes + history.evals),
+                                    default=0))  # fmt: skip
         return history
 
 
@@ -146,6 +155,21 @@ class Evaluator:
     def close(self) -> None:
         for env in self.envs:
             env.close()
+
+
+def run_summary(config: Config, history: History) -> dict:
+    """The headline numbers of one run, as the CLI and the learning benchmark save them."""
+    return {
+        "variant": config.variant,
+        "seed": config.seed,
+        "env_steps": history.env_steps,
+        "interrupted": history.interrupted,
+        "steps_to_solve": history.steps_to_solve(),
+        "final_eval_return": history.evals[-1]["eval_return"] if history.evals else None,
+        "env_steps_per_second": history.steps_per_second,
+        "replay_share": history.replay_share,
+        "train_seconds": history.train_seconds,
+    }
 
 
 @dataclass

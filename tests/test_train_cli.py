@@ -99,6 +99,7 @@ def test_history_csv_round_trip_and_solve_rule(tmp_path):
     assert header.startswith("env_steps,eval_return")
     loaded = History.load(tmp_path)
     assert loaded.steps_to_solve() == 4000 and loaded.episodes[0]["episode_return"] == 10.0
+    assert loaded.env_steps == 6000  # the last evaluation, later than the last episode
 
 
 def test_gif_and_mp4_read_back(tmp_path):

@@ -144,8 +144,12 @@ class Agent:
         self.target.load_state_dict(self.online.state_dict())
         self.target.requires_grad_(False)
         # fused: one kernel for the whole Adam step (several times faster on a CPU here)
-        self.optimizer = torch.optim.Adam(self.online.parameters(), lr=config.lr, fused=True)
+        self.optimizer = torch.optim.Adam(
+            self.online.parameters(), lr=config.lr, eps=config.adam_eps, fused=True
+        )
         self.updates = 0
+        self.track_grad_norm = False  # set True to record ‖∇‖ of every update (diagnostics)
+        self.last_grad_norm = float("nan")
         self._rng = np.random.default_rng(config.seed)
         self._q_numpy = self.online.numpy_forward()
 
@@ -192,7 +196,16 @@ class Agent:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.max_grad_norm > 0:
-            nn.utils.clip_grad_norm_(self.online.parameters(), cfg.max_grad_norm, foreach=True)
+            norm = nn.utils.clip_grad_norm_(
+                self.online.parameters(), cfg.max_grad_norm, foreach=True
+            )
+            self.last_grad_norm = float(norm)
+        elif self.track_grad_norm:
+            grads = [p.grad for p in self.online.parameters()]
+            self.last_grad_norm = float(nn.utils.get_total_norm(grads, foreach=True))
+        if cfg.lr_final_frac != 1.0:
+            for group in self.optimizer.param_groups:
+                group["lr"] = cfg.learning_rate(self.updates)
         self.optimizer.step()
         self.updates += 1
         if cfg.tau > 0:

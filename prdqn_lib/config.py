@@ -20,6 +20,10 @@ class Config:
     total_steps: int = 50_000  # env steps of training
     hidden: tuple[int, ...] = (64, 64)  # hidden ReLU layer widths (128 learned no faster here)
     lr: float = 2.5e-3  # Adam learning rate (1e-3 plateaued near 150 in our sweeps)
+    lr_final_frac: float = (
+        1.0  # lr falls linearly to lr·this over the gradient steps (1 = constant)
+    )
+    adam_eps: float = 1e-8  # Adam's ε (denominator guard)
     gamma: float = 0.99  # discount factor γ
     batch_size: int = 128  # transitions per gradient step
     buffer_size: int = 50_000  # replay capacity (transitions)
@@ -61,6 +65,10 @@ class Config:
             raise ValueError(f"learning_starts must be >= 0, got {self.learning_starts}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        if not 0 < self.lr_final_frac <= 1:
+            raise ValueError(f"lr_final_frac must lie in (0, 1], got {self.lr_final_frac}")
+        if not self.adam_eps > 0:
+            raise ValueError(f"adam_eps must be positive, got {self.adam_eps}")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
         if not 0 <= self.tau <= 1:
@@ -79,6 +87,17 @@ class Config:
     def double(self) -> bool:
         """Whether the target is Double DQN's (every variant but ``dqn``)."""
         return self.variant != "dqn"
+
+    def learning_rate(self, update: int) -> float:
+        """Learning rate of gradient step ``update``: linear from lr to lr·lr_final_frac over the
+        run's gradient steps, then constant (never 0 while lr_final_frac > 0)."""
+        frac = min(1.0, update / self.gradient_steps)
+        return self.lr * (1.0 + frac * (self.lr_final_frac - 1.0))
+
+    @property
+    def gradient_steps(self) -> int:
+        """How many gradient steps a full run takes."""
+        return max(1, (self.total_steps - self.learning_starts) // self.train_every)
 
     def epsilon(self, step: int) -> float:
         """ε of the linear exploration schedule at env step ``step``."""

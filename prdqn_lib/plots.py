@@ -9,7 +9,44 @@ import numpy as np
 
 from .train import SOLVED_RETURN, History
 
-__all__ = ["moving_average", "plot_learning_curve", "plot_seeds", "plot_variants", "eval_matrix"]
+__all__ = [
+    "OKABE_ITO",
+    "VARIANT_STYLE",
+    "eval_matrix",
+    "moving_average",
+    "plot_learning_curve",
+    "plot_seeds",
+    "plot_variants",
+    "variant_style",
+]
+
+# Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008).
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "black": "#000000",
+}
+
+# One colour and line style per variant in every plot of the project (never by position).
+VARIANT_STYLE: dict[str, dict[str, object]] = {
+    "dqn": {"color": OKABE_ITO["orange"], "ls": ":"},
+    "ddqn": {"color": OKABE_ITO["sky blue"], "ls": "-."},
+    "per-list": {"color": OKABE_ITO["bluish green"], "ls": "--"},
+    "per-sumtree": {"color": OKABE_ITO["blue"], "ls": "-"},
+    "per-rank": {"color": OKABE_ITO["reddish purple"], "ls": (0, (5, 1))},
+    "apex": {"color": OKABE_ITO["vermillion"], "ls": (0, (3, 1, 1, 1))},
+    "sb3-dqn": {"color": OKABE_ITO["black"], "ls": (0, (1, 1))},
+}
+
+
+def variant_style(name: str) -> dict:
+    """Colour and line style of a variant (grey, solid for a name not in VARIANT_STYLE)."""
+    return VARIANT_STYLE.get(name, {"color": "grey", "ls": "-"})
 
 
 def moving_average(x: np.ndarray, window: int) -> np.ndarray:
@@ -30,21 +67,28 @@ def _solved_line(ax) -> None:
     ax.axhline(SOLVED_RETURN, color="grey", ls="--", lw=1, label=f"solved ({SOLVED_RETURN:.0f})")
 
 
-def plot_learning_curve(history: History, title: str = "", window: int = 20, ax=None):
-    """Episode returns (faint), their moving average, and the greedy evaluations (dots)."""
+def plot_learning_curve(
+    history: History, title: str = "", window: int = 20, ax=None, variant: str | None = None
+):
+    """Episode returns (faint), their moving average, the greedy evaluations (dots) and the
+    best evaluation (★, the checkpoint kept as ``best_agent``), in the variant's colour."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
+    color = variant_style(variant)["color"] if variant else OKABE_ITO["blue"]
     steps = [e["env_steps"] for e in history.episodes]
     returns = [e["episode_return"] for e in history.episodes]
-    ax.plot(steps, returns, color="tab:blue", alpha=0.25, lw=0.8, label="episode return")
-    ax.plot(steps, moving_average(returns, window), color="tab:blue", lw=2,
+    ax.plot(steps, returns, color=color, alpha=0.25, lw=0.8, label="episode return")
+    ax.plot(steps, moving_average(returns, window), color=color, lw=2,
             label=f"moving average ({window} episodes)")  # fmt: skip
     if history.evals:
-        ax.plot(history.eval_steps, history.eval_returns, "o-", color="tab:orange", ms=4,
-                label="greedy evaluation (mean)")  # fmt: skip
+        ax.plot(history.eval_steps, history.eval_returns, "o-", color=OKABE_ITO["black"], ms=3,
+                lw=1, label="greedy evaluation (mean of 10)")  # fmt: skip
+        best_step, best_return = history.best_eval
+        ax.plot([best_step], [best_return], "*", color=OKABE_ITO["vermillion"], ms=14,
+                label=f"best evaluation ({best_return:.0f} at {best_step:,})")  # fmt: skip
     solve = history.steps_to_solve()
     if solve is not None:
-        ax.axvline(solve, color="tab:green", lw=1, label=f"solved at {solve:,} steps")
+        ax.axvline(solve, color=OKABE_ITO["bluish green"], lw=1, label=f"solved at {solve:,} steps")
     _solved_line(ax)
     ax.set(xlabel="environment steps", ylabel="return", title=title, ylim=(0, 520))
     _legend_below(ax)
@@ -58,25 +102,62 @@ def eval_matrix(histories: Sequence[History]) -> tuple[np.ndarray, np.ndarray]:
     return steps, np.stack([h.eval_returns[:n] for h in histories])
 
 
-def plot_seeds(histories: Sequence[History], label: str = "", color=None, ax=None):
-    """Mean evaluation return over seeds with a band from the 25th to the 75th percentile."""
+def plot_seeds(histories: Sequence[History], label: str = "", color=None, ls=None, ax=None):
+    """Median evaluation return over seeds with its interquartile band (25th–75th percentile).
+
+    The band and its centre line are the same statistic family (quantiles), so the line always
+    lies inside the band; a mean line could leave it when a few seeds collapse.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
+    style = variant_style(label)
     steps, r = eval_matrix(histories)
-    (line,) = ax.plot(steps, r.mean(axis=0), color=color, lw=2,
-                      label=f"{label} (mean of {len(histories)} seeds)".strip())  # fmt: skip
+    (line,) = ax.plot(steps, np.median(r, axis=0), color=color or style["color"],
+                      ls=ls or style["ls"], lw=2,
+                      label=f"{label} (median of {len(histories)} seeds)".strip())  # fmt: skip
     ax.fill_between(steps, *np.percentile(r, [25, 75], axis=0), color=line.get_color(), alpha=0.2)
     ax.set(xlabel="environment steps", ylabel="greedy evaluation return", ylim=(0, 520))
     return ax
 
 
 def plot_variants(runs: Mapping[str, Sequence[History]], title: str = "", ax=None):
-    """Several variants on one axis, each as mean ± interquartile band over its seeds."""
+    """Several variants on one axis, each as median and interquartile band over its seeds."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
     for name, histories in runs.items():
         plot_seeds(histories, label=name, ax=ax)
     _solved_line(ax)
     ax.set_title(title)
-    _legend_below(ax)
+    _legend_below(ax, ncol=2)
+    return ax
+
+
+def plot_solve_points(
+    solves: Mapping[str, Sequence[int | None]], budget: int, ax=None, seed: int = 0
+):
+    """Steps to solve of every seed as a point (unsolved seeds above the budget line), with
+    each variant's median and its bootstrap 95% confidence interval."""
+    from .stats import bootstrap_ci
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4.5))
+    rng = np.random.default_rng(seed)
+    unsolved_y = budget * 1.06
+    for k, (name, values) in enumerate(solves.items()):
+        style = variant_style(name)
+        x = np.array([np.inf if v is None else float(v) for v in values])
+        shown = np.where(np.isfinite(x), x, unsolved_y)
+        jitter = rng.uniform(-0.18, 0.18, size=x.size)
+        ax.scatter(k + jitter, shown, s=16, color=style["color"], alpha=0.7, lw=0)
+        med = float(np.median(x))
+        low, high = bootstrap_ci(x, np.median, seed=seed)
+        clip = lambda v: min(v, unsolved_y)  # noqa: E731 - an ∞ bound is drawn at the top
+        ax.errorbar(k + 0.32, clip(med), yerr=[[clip(med) - clip(low)], [clip(high) - clip(med)]],
+                    fmt="D", color=style["color"], ms=6, capsize=4, lw=1.5)  # fmt: skip
+    ax.axhline(budget, color="grey", ls="--", lw=1)
+    ax.text(len(solves) - 0.5, unsolved_y, "not solved", ha="right", va="bottom", fontsize=8,
+            color="grey")  # fmt: skip
+    ax.set_xticks(range(len(solves)), list(solves), fontsize=9)
+    ax.set(ylabel="environment steps to solve", ylim=(0, budget * 1.15),
+           title="steps to solve: every seed, median ◆ with 95% CI")  # fmt: skip
     return ax

@@ -11,7 +11,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # no window, nothing on stder
 import gymnasium as gym  # noqa: E402
 import imageio.v2 as imageio  # noqa: E402
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 __all__ = ["Episode", "play_episode", "save_gif", "save_mp4", "record_episode", "show_media"]
 
@@ -23,17 +23,37 @@ class Episode:
     fps: int
 
 
-def play_episode(agent, env_id: str = "CartPole-v1", seed: int = 0) -> Episode:
-    """One greedy episode with ``render_mode="rgb_array"``, every frame kept."""
+def annotate(frame: np.ndarray, lines: list[str]) -> np.ndarray:
+    """The frame with ``lines`` of text drawn in its top-left corner (black on white)."""
+    image = Image.fromarray(frame)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(12, frame.shape[0] // 18))
+    y = 6
+    for line in lines:
+        draw.text((8, y), line, fill=(0, 0, 0), font=font)
+        y += font.size + 4
+    return np.asarray(image)
+
+
+def play_episode(
+    agent, env_id: str = "CartPole-v1", seed: int = 0, caption: str | None = None
+) -> Episode:
+    """One greedy episode with ``render_mode="rgb_array"``, every frame kept.
+
+    Each frame shows the step number and the return so far (a balanced pole barely moves, so
+    without them a solved agent's video looks frozen), under an optional ``caption`` line.
+    """
     env = gym.make(env_id, render_mode="rgb_array")
     obs, _ = env.reset(seed=seed)
-    frames = [env.render()]
-    total, done = 0.0, False
+    head = [caption] if caption else []
+    frames = [annotate(env.render(), [*head, "step 0   return 0"])]
+    total, done, t = 0.0, False, 0
     while not done:
         action = int(agent.greedy_actions(obs[None])[0])
         obs, reward, terminated, truncated, _ = env.step(action)
-        frames.append(env.render())
         total += reward
+        t += 1
+        frames.append(annotate(env.render(), [*head, f"step {t}   return {total:.0f}"]))
         done = terminated or truncated
     fps = int(env.metadata.get("render_fps", 50))
     env.close()
@@ -73,9 +93,12 @@ def record_episode(
     mp4_path: str | Path | None = None,
     env_id: str = "CartPole-v1",
     seed: int = 0,
+    caption: str | None = None,
 ) -> Episode:
-    """Play one greedy episode and write it to ``gif_path`` and/or ``mp4_path``."""
-    episode = play_episode(agent, env_id, seed)
+    """Play one greedy episode and write it to ``gif_path`` and/or ``mp4_path``.
+
+    ``caption`` is drawn on every frame (e.g. which checkpoint is playing)."""
+    episode = play_episode(agent, env_id, seed, caption)
     if gif_path is not None:
         save_gif(episode, gif_path)
     if mp4_path is not None:

@@ -44,13 +44,12 @@ def make_memory(config: Config):
         return UniformReplay(cfg.buffer_size, seed=cfg.seed)
     if cfg.variant == "per-list":
         return TDErrorListReplay(cfg.buffer_size, eps=cfg.priority_eps, seed=cfg.seed)
-    gradient_steps = max(1, (cfg.total_steps - cfg.learning_starts) // cfg.train_every)
     return PrioritizedReplay(
         cfg.buffer_size,
         alpha=cfg.alpha,
         beta=cfg.beta,
         beta_final=cfg.beta_final,
-        beta_steps=gradient_steps,  # β reaches beta_final at the run's last gradient step
+        beta_steps=cfg.gradient_steps,  # β reaches beta_final at the run's last gradient step
         eps=cfg.priority_eps,
         seed=cfg.seed,
     )
@@ -58,7 +57,7 @@ def make_memory(config: Config):
 
 EPISODE_FIELDS = ("env_steps", "episode", "episode_return", "episode_length", "loss", "epsilon",
                   "wall_time")  # fmt: skip
-EVAL_FIELDS = ("env_steps", "eval_return", "eval_std", "wall_time")
+EVAL_FIELDS = ("env_steps", "eval_return", "eval_std", "wall_time", "train_seconds")
 
 
 @dataclass
@@ -79,6 +78,14 @@ class History:
     @property
     def eval_returns(self) -> np.ndarray:
         return np.array([r["eval_return"] for r in self.evals], dtype=float)
+
+    @property
+    def best_eval(self) -> tuple[int, float] | None:
+        """(env_steps, eval_return) of the best evaluation so far; ties go to the latest."""
+        if not self.evals:
+            return None
+        best = max(range(len(self.evals)), key=lambda k: (self.evals[k]["eval_return"], k))
+        return int(self.evals[best]["env_steps"]), float(self.evals[best]["eval_return"])
 
     def steps_to_solve(self, threshold: float = SOLVED_RETURN, consecutive: int = 2) -> int | None:
         """Env steps of the first of ``consecutive`` evaluations in a row with mean ≥ threshold."""
@@ -116,7 +123,9 @@ class History:
 
         def read(name):
             with open(out / name, newline="") as f:
-                return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+                # a column a run did not record (an older CSV) loads as NaN
+                return [{k: float(v) if v else float("nan") for k, v in row.items()}
+                        for row in csv.DictReader(f)]  # fmt: skip
 
         history = cls(episodes=read("history.csv"), evals=read("eval.csv"))
         # the CSVs do not store the total; the last episode or evaluation is the best bound
@@ -159,6 +168,7 @@ class Evaluator:
 
 def run_summary(config: Config, history: History) -> dict:
     """The headline numbers of one run, as the CLI and the learning benchmark save them."""
+    best = history.best_eval
     return {
         "variant": config.variant,
         "seed": config.seed,
@@ -166,6 +176,8 @@ def run_summary(config: Config, history: History) -> dict:
         "interrupted": history.interrupted,
         "steps_to_solve": history.steps_to_solve(),
         "final_eval_return": history.evals[-1]["eval_return"] if history.evals else None,
+        "best_eval_env_steps": best[0] if best else None,
+        "best_eval_return": best[1] if best else None,
         "env_steps_per_second": history.steps_per_second,
         "replay_share": history.replay_share,
         "train_seconds": history.train_seconds,
@@ -174,14 +186,33 @@ def run_summary(config: Config, history: History) -> dict:
 
 @dataclass
 class TrainResult:
-    agent: Agent
+    agent: Agent  # the agent as training left it
     history: History
     config: Config
     memory: object  # the replay memory, as training left it
+    best_agent: Agent | None = None  # the weights of the best evaluation (ties: the latest)
+
+
+def _snapshot(agent: Agent) -> dict:
+    """A copy of the online network's weights (tiny: copied at every new best evaluation)."""
+    return {k: v.detach().clone() for k, v in agent.online.state_dict().items()}
+
+
+def _agent_from_snapshot(agent: Agent, weights: dict) -> Agent:
+    """A new agent with ``weights`` in both networks (a fresh optimizer: it is for acting)."""
+    best = Agent(agent.obs_dim, agent.n_actions, agent.config)
+    best.online.load_state_dict(weights)
+    best.sync_target()
+    best.updates = agent.updates
+    return best
 
 
 def train(
-    config: Config, progress: bool = True, desc: str | None = None, progress_file=None
+    config: Config,
+    progress: bool = True,
+    desc: str | None = None,
+    progress_file=None,
+    monitor=None,
 ) -> TrainResult:
     """Train ``config.variant`` on ``config.env_id`` for ``config.total_steps`` env steps.
 
@@ -190,6 +221,12 @@ def train(
         progress: show a tqdm bar with the latest episode and evaluation returns.
         desc: the bar's label (default: the variant).
         progress_file: where the bar is written (default stderr; notebooks pass sys.stdout).
+        monitor: optional observer for diagnostics: ``monitor.on_update(step, agent, batch,
+            loss, td)`` after every gradient step and ``monitor.on_eval(step, agent, memory,
+            returns)`` after every evaluation (see ``benchmarks/diagnose_collapse.py``).
+
+    Besides the final agent, training keeps the weights of the best evaluation so far (ties go
+    to the latest, so a later equally good agent replaces an earlier one): ``best_agent``.
 
     Ctrl-C (KeyboardInterrupt) stops the run cleanly: the agent and the History recorded so far
     are returned, with ``history.interrupted`` set.
@@ -216,6 +253,7 @@ def train(
                dynamic_ncols=False, ncols=100)  # fmt: skip
     postfix = {"episode": "-", "eval": "-"}
     step = 0
+    best_return, best_weights = -np.inf, None
     try:
         for step in range(1, cfg.total_steps + 1):
             action = agent.act(obs, cfg.epsilon(step))
@@ -234,6 +272,8 @@ def train(
                 t2 = clock()
                 memory.update_priorities(batch.indices, td)
                 replay_time += (t1 - t0) + (clock() - t2)
+                if monitor is not None:
+                    monitor.on_update(step, agent, batch, loss, td)
                 loss_sum += loss
                 loss_count += 1
 
@@ -264,7 +304,12 @@ def train(
 
             if step % cfg.eval_every == 0:
                 t0 = clock()
+                train_so_far = t0 - start - eval_time  # training time, evaluations excluded
                 returns = evaluator(agent)
+                if returns.mean() >= best_return:  # >=: ties go to the latest
+                    best_return, best_weights = float(returns.mean()), _snapshot(agent)
+                if monitor is not None:
+                    monitor.on_eval(step, agent, memory, returns)
                 eval_time += clock() - t0
                 history.evals.append(
                     {
@@ -272,6 +317,7 @@ def train(
                         "eval_return": float(returns.mean()),
                         "eval_std": float(returns.std()),
                         "wall_time": clock() - start,
+                        "train_seconds": train_so_far,
                     }
                 )
                 postfix["eval"] = f"{returns.mean():.0f}"
@@ -289,4 +335,5 @@ def train(
     history.env_steps = step
     history.replay_seconds = replay_time
     history.train_seconds = clock() - start - eval_time
-    return TrainResult(agent, history, cfg, memory)
+    best_agent = None if best_weights is None else _agent_from_snapshot(agent, best_weights)
+    return TrainResult(agent, history, cfg, memory, best_agent)

@@ -1,0 +1,57 @@
+"""What the learning benchmarks share: one resumable training run, and a pool to run many."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from multiprocessing import Pool
+from pathlib import Path
+
+from tqdm import tqdm
+
+from prdqn_lib.config import Config
+from prdqn_lib.train import run_summary, train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One training run: variant × seed × steps, with Config overrides, into ``folder``."""
+
+    variant: str
+    seed: int
+    steps: int
+    folder: str
+    overrides: tuple[tuple[str, object], ...] = ()
+
+    def config(self) -> Config:
+        cfg = Config(variant=self.variant, seed=self.seed, total_steps=self.steps)
+        return dataclasses.replace(cfg, **dict(self.overrides))
+
+
+def run_job(job: Job) -> dict:
+    """Train one run, or load it if ``summary.json`` (written last) says it finished."""
+    out = Path(job.folder)
+    summary_path = out / "summary.json"
+    if summary_path.exists():
+        return json.loads(summary_path.read_text())
+    result = train(job.config(), progress=False)
+    h = result.history
+    if h.interrupted:
+        raise KeyboardInterrupt
+    out.mkdir(parents=True, exist_ok=True)
+    h.save(out)
+    result.config.save(out / "config.json")
+    summary = run_summary(result.config, h)
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n")  # last: the run is complete
+    return summary
+
+
+def run_jobs(jobs: list[Job], workers: int, desc: str = "runs") -> list[dict]:
+    """Run ``jobs`` on ``workers`` processes (finished ones are loaded, not re-run)."""
+    if workers == 1:
+        return [run_job(j) for j in tqdm(jobs, desc=desc, file=sys.stderr)]
+    with Pool(workers) as pool:
+        return list(tqdm(pool.imap(run_job, jobs), total=len(jobs), desc=desc, file=sys.stderr))

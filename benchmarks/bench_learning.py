@@ -1,20 +1,27 @@
-"""Learning efficiency of the four variants on CartPole-v1, over many seeds.
+"""Learning efficiency and stability of the variants on CartPole-v1, on the *report* seeds.
 
-Every variant trains with the same Config (prdqn_lib defaults, no per-seed tuning) for
-``--steps`` env steps on each seed. "Solved" = the first of two consecutive evaluations (10
-greedy episodes each, every 1,000 env steps) with mean return ≥ 475.
+Every variant trains with the same Config (prdqn_lib's defaults, chosen by the protocol in
+``benchmarks/TUNING.md`` on seeds 0–99) for ``--steps`` env steps on each report seed
+(default 100–119, never used in tuning). No early stopping. Measures, per variant:
+
+* solved: the first of two consecutive evaluations (10 greedy episodes every 1,000 env steps)
+  with mean return ≥ 475; steps to solve (an unsolved seed counts as "more than the budget");
+* the final evaluation's return;
+* stability: the share of evaluations ≥ 475 from the third evaluation after the solve on (the
+  two that define the solve are not counted), pooled over seeds;
+* env steps per second of whole runs (two at once on this 2-core machine);
+* median and interquartile mean (IQM) with bootstrap 95% confidence intervals
+  (``prdqn_lib.stats``, scipy's bootstrap), and every seed's value.
 
 Writes, under ``--out`` (default ``benchmarks/results``):
-    learning/<variant>/seed<k>/{history.csv, eval.csv, summary.json}   each run
-    learning.md, learning.csv                                          the table
-    ../../media/compare_variants.png                                   mean ± IQR band plot
+    learning/<variant>/seed<k>/{history.csv, eval.csv, config.json, summary.json}   each run
+    learning.md, learning.csv                                                       the tables
+    media/compare_variants.png  (under --out unless --out is the default)           the figure
 
-Runs go to ``--workers`` processes (2 on this 2-core machine); a finished run is kept, so an
-interrupted benchmark resumes where it stopped (``--fresh`` starts over). Env steps per second
-are also measured by one per-sumtree run alone on an otherwise idle machine (``--speed-steps``).
+Finished runs are kept, so an interrupted benchmark resumes (``--fresh`` starts over).
 
-    python benchmarks/bench_learning.py                       # 4 variants x 10 seeds x 50k steps
-    python benchmarks/bench_learning.py --seeds 2 --steps 5000 --out /tmp/quick   # smoke run
+    python benchmarks/bench_learning.py                        # 4 variants x 20 seeds x 50k
+    python benchmarks/bench_learning.py --seeds 0-1 --steps 3000 --out /tmp/quick   # smoke run
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ import platform
 import shutil
 import statistics
 import sys
-from multiprocessing import Pool
 from pathlib import Path
 
 import matplotlib
@@ -34,167 +40,220 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from common import ROOT, Job, run_jobs  # noqa: E402
 
 from prdqn_lib.config import VARIANTS, Config  # noqa: E402
-from prdqn_lib.plots import plot_variants  # noqa: E402
-from prdqn_lib.train import History, run_summary, train  # noqa: E402
+from prdqn_lib.plots import plot_solve_points, plot_variants  # noqa: E402
+from prdqn_lib.stats import stability, summarize  # noqa: E402
+from prdqn_lib.train import History, train  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+REPORT_SEEDS = "100-119"
+DEFAULT_OUT = ROOT / "benchmarks" / "results"
 
 
-def run_one(job: tuple[str, int, int, str]) -> dict:
-    variant, seed, steps, folder = job
-    out = Path(folder)
-    summary_path = out / "summary.json"
-    if summary_path.exists():
-        return json.loads(summary_path.read_text())
-    result = train(Config(variant=variant, seed=seed, total_steps=steps), progress=False)
-    h = result.history
-    if h.interrupted:
-        raise KeyboardInterrupt
-    out.mkdir(parents=True, exist_ok=True)
-    h.save(out)
-    summary = run_summary(result.config, h)
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n")  # written last: run complete
-    return summary
+def parse_seeds(text: str) -> list[int]:
+    """'100-119' or '0,3,5' or '100-104,110' → a sorted list of distinct seeds."""
+    seeds: set[int] = set()
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            seeds.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        msg = f"expected seeds like 100-119 or 0,3,5; got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"expected non-negative seeds, got {text!r}")
+    return sorted(seeds)
 
 
 def speed_run(steps: int) -> dict:
-    """One per-sumtree run alone: env steps per second and the replay memory's share."""
-    h = train(Config(variant="per-sumtree", seed=100, total_steps=steps), progress=False).history
+    """One per-sumtree run alone (seed 0, a tuning seed): env steps/s, replay share."""
+    h = train(Config(variant="per-sumtree", seed=0, total_steps=steps), progress=False).history
     return {"steps_per_second": h.steps_per_second, "replay_share": h.replay_share}
 
 
-def save_plot(args, runs_dir: Path) -> None:
-    """Mean ± IQR band of every variant's evaluation returns, to media/compare_variants.png."""
-    histories = {
-        v: [History.load(runs_dir / v / f"seed{s}") for s in range(args.seeds)]
-        for v in args.variants
-    }
-    ax = plot_variants(histories, title=f"CartPole-v1, {args.seeds} seeds per variant")
-    media = ROOT / "media" if args.out == ROOT / "benchmarks" / "results" else args.out
-    media.mkdir(parents=True, exist_ok=True)
-    ax.figure.savefig(media / "compare_variants.png", dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)
+def fmt(x, digits: int = 0) -> str:
+    """A number for the table; inf (not solved) as '>budget' is shown by the caller."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "—"
+    if np.isinf(x):
+        return "∞"
+    return f"{x:,.{digits}f}"
 
 
-def fmt_steps(x) -> str:
-    return "—" if x is None else f"{x:,.0f}"
+def pct(x: float) -> str:
+    """A share as a percentage; '—' where nothing was counted."""
+    return "—" if np.isnan(x) else f"{100 * x:.0f}%"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Learning efficiency of the four variants.")
-    parser.add_argument("--seeds", type=int, default=10, help="seeds per variant (default 10)")
-    parser.add_argument("--steps", type=int, default=50_000, help="env steps per run")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    parser.add_argument("--workers", type=int, default=2, help="parallel processes")
-    parser.add_argument("--speed-steps", type=int, default=20_000,
-                        help="steps of the solo per-sumtree speed run (0 skips it)")  # fmt: skip
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--fresh", action="store_true", help="discard finished runs first")
-    parser.add_argument("--plot-only", action="store_true",
-                        help="only redraw the comparison plot from the finished runs")  # fmt: skip
-    args = parser.parse_args(argv)
-    for name in ("seeds", "steps", "workers"):
-        if getattr(args, name) <= 0:
-            parser.error(f"--{name} must be positive")
-    if args.speed_steps < 0:
-        parser.error("--speed-steps must be >= 0")
+def fmt_ci(ci) -> str:
+    return f"[{fmt(ci[0])}, {fmt(ci[1])}]"
 
-    runs_dir = args.out / "learning"
-    if args.plot_only:
-        save_plot(args, runs_dir)
-        return 0
-    if args.fresh and runs_dir.exists():
-        shutil.rmtree(runs_dir)
-    jobs = [
-        (v, s, args.steps, str(runs_dir / v / f"seed{s}"))
-        for s in range(args.seeds)
-        for v in args.variants
-    ]
-    summaries: dict[str, list[dict]] = {v: [] for v in args.variants}
-    with Pool(args.workers) as pool:
-        for summary in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="runs"):
-            summaries[summary["variant"]].append(summary)
-    speed = speed_run(args.speed_steps) if args.speed_steps else None
 
+def variant_rows(variants, seeds, runs_dir: Path) -> list[dict]:
     rows = []
-    for v in args.variants:
-        runs = sorted(summaries[v], key=lambda r: r["seed"])
-        solves = [r["steps_to_solve"] for r in runs]
-        solved = [s for s in solves if s is not None]
-        # median over all seeds, an unsolved seed counting as "more than the budget"
-        ranked = sorted(s if s is not None else np.inf for s in solves)
-        median = float(np.median(ranked))
-        q1, q3 = np.percentile(ranked, [25, 75])
+    for v in variants:
+        summaries, histories = [], []
+        for s in seeds:
+            folder = runs_dir / v / f"seed{s}"
+            summaries.append(json.loads((folder / "summary.json").read_text()))
+            histories.append(History.load(folder))
+        solves = [r["steps_to_solve"] for r in summaries]
+        ranked = [np.inf if s is None else float(s) for s in solves]
+        finals = [float(r["final_eval_return"]) for r in summaries]
+        stab = [stability(h.eval_returns) for h in histories]
+        good, total = sum(g for g, _ in stab), sum(t for _, t in stab)
         rows.append(
             {
                 "variant": v,
-                "seeds": len(runs),
-                "solved": len(solved),
-                "median": median if np.isfinite(median) else None,
-                "q1": q1 if np.isfinite(q1) else None,
-                "q3": q3 if np.isfinite(q3) else None,
-                "min": min(solved) if solved else None,
-                "max": max(solved) if solved else None,
-                "final_mean": statistics.mean(r["final_eval_return"] for r in runs),
-                "final_min": min(r["final_eval_return"] for r in runs),
-                "sps": statistics.median(r["env_steps_per_second"] for r in runs),
-                "replay_share": statistics.median(r["replay_share"] for r in runs),
+                "seeds": seeds,
                 "solves": solves,
+                "finals": finals,
+                "stability_per_seed": stab,
+                "solved": sum(s is not None for s in solves),
+                "solve_stats": summarize(ranked),
+                "final_stats": summarize(finals),
+                "final_ge_475": sum(f >= 475 for f in finals),
+                "stable": good,
+                "stable_total": total,
+                "sps": statistics.median(r["env_steps_per_second"] for r in summaries),
+                "replay_share": statistics.median(r["replay_share"] for r in summaries),
+                "histories": histories,
             }
         )
+    return rows
 
-    header = (
-        f"| variant | solved within {args.steps // 1000}k | median steps to solve | IQR | "
-        "fastest / slowest solve | final eval return (mean, min) | env steps/s (2 runs at once) | "
-        "replay memory share of a training step |"
-    )
-    lines = [header, "|" + "---|" * 8]
+
+def report(args, rows, speed) -> str:
+    n = len(args.seeds)
+    lines = [
+        f"| variant | solved within {args.steps // 1000}k | steps to solve: median [95% CI] | "
+        "IQM [95% CI] | final eval: median [95% CI] | IQM [95% CI] | final ≥ 475 | "
+        "stable evals (≥ 475 from the 3rd after the solve) | env steps/s (2 runs at once) | "
+        "replay share of a training step |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
+        s, f = r["solve_stats"], r["final_stats"]
+        stable = r["stable"] / r["stable_total"] if r["stable_total"] else float("nan")
         lines.append(
-            f"| {r['variant']} | {r['solved']}/{r['seeds']} | {fmt_steps(r['median'])} | "
-            f"{fmt_steps(r['q1'])}–{fmt_steps(r['q3'])} | "
-            f"{fmt_steps(r['min'])} / {fmt_steps(r['max'])} | "
-            f"{r['final_mean']:.0f}, {r['final_min']:.0f} | {r['sps']:.0f} | "
-            f"{100 * r['replay_share']:.1f}% |"
+            f"| {r['variant']} | {r['solved']}/{n} | {fmt(s['median'])} {fmt_ci(s['median_ci'])} "
+            f"| {fmt(s['iqm'])} {fmt_ci(s['iqm_ci'])} | {fmt(f['median'])} "
+            f"{fmt_ci(f['median_ci'])} | {fmt(f['iqm'])} {fmt_ci(f['iqm_ci'])} | "
+            f"{r['final_ge_475']}/{n} | {pct(stable)} ({r['stable']}/{r['stable_total']})"
+            f" | {fmt(r['sps'])} | {100 * r['replay_share']:.1f}% |"
         )
-    per_seed = ["", "Steps to solve per seed (— = not within the budget):", ""]
-    per_seed += [f"- {r['variant']}: " + ", ".join(fmt_steps(s) for s in r["solves"]) for r in rows]
+    per_seed = [
+        "",
+        f"Per seed ({', '.join(map(str, args.seeds))}): steps to solve (— = not within the "
+        "budget) / final evaluation return / stable evaluations:",
+        "",
+    ]
+    for r in rows:
+        cells = [
+            f"{fmt(s) if s is not None else '—'} / {f:.0f} / {g}/{t}"
+            for s, f, (g, t) in zip(r["solves"], r["finals"], r["stability_per_seed"], strict=True)
+        ]
+        per_seed.append(f"- {r['variant']}: " + "; ".join(cells))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     speed_text = ""
     if speed:
         speed_text = (
-            f"\nSolo speed (one per-sumtree run of {args.speed_steps:,} steps, nothing else "
-            f"running): **{speed['steps_per_second']:.0f} env steps/s**, replay memory "
-            f"{100 * speed['replay_share']:.1f}% of the training loop's time. Replay ratio: one "
-            f"gradient step of {Config.batch_size} transitions every {Config.train_every} env "
-            f"steps.\n"
+            f"\nSolo speed (one per-sumtree run of {speed['steps']:,} steps on seed 0, nothing "
+            f"else running): **{speed['steps_per_second']:.0f} env steps/s**, replay memory "
+            f"{100 * speed['replay_share']:.1f}% of the training loop's time.\n"
         )
     cfg = Config()
-    report = (
-        f"# Learning benchmark\n\n`python benchmarks/bench_learning.py --seeds {args.seeds} "
-        f"--steps {args.steps}` on {machine}. Every run uses prdqn_lib's default Config "
-        f"(lr {cfg.lr}, batch {cfg.batch_size} every {cfg.train_every} steps, target sync every "
-        f"{cfg.target_update} updates, hidden {cfg.hidden}, γ {cfg.gamma}); only the seed "
-        f"changes. Solved = first of two consecutive evaluations (10 greedy episodes, every "
-        f"{cfg.eval_every:,} steps) with mean ≥ 475.\n\n" + "\n".join(lines) + "\n"
-        + "\n".join(per_seed) + "\n" + speed_text
+    changed = ", ".join(
+        f"{k} {getattr(cfg, k)}"
+        for k in ("lr", "lr_final_frac", "adam_eps", "batch_size", "train_every",
+                  "target_update", "tau", "max_grad_norm", "hidden", "gamma", "buffer_size")
     )  # fmt: skip
-    print("\n" + report)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "learning.md").write_text(report)
-    with open(args.out / "learning.csv", "w") as f:
-        f.write("variant,seed,steps_to_solve,final_eval_return,env_steps_per_second,replay_share\n")
-        for v in args.variants:
-            for r in sorted(summaries[v], key=lambda r: r["seed"]):
-                f.write(
-                    f"{v},{r['seed']},{r['steps_to_solve'] or ''},{r['final_eval_return']:.1f},"
-                    f"{r['env_steps_per_second']:.1f},{r['replay_share']:.4f}\n"
-                )
+    tuned = "never used in tuning" if min(args.seeds) >= 100 else "**including tuning seeds**"
+    return (
+        f"# Learning benchmark\n\n`python benchmarks/bench_learning.py --seeds "
+        f"{args.seeds_text} --steps {args.steps}` on {machine}. Seeds "
+        f"{args.seeds_text} ({tuned}; the Config was chosen on seeds 0–99, see TUNING.md). "
+        f"Every run uses prdqn_lib's default Config ({changed}); only the seed changes. "
+        f"No early stopping. Solved = first of two consecutive evaluations (10 greedy "
+        f"episodes, every {cfg.eval_every:,} steps) with mean ≥ 475; an unsolved seed counts "
+        f"as ∞ in the steps-to-solve statistics. Confidence intervals: percentile bootstrap, "
+        f"10,000 resamples (scipy).\n\n" + "\n".join(lines) + "\n" + "\n".join(per_seed)
+        + "\n" + speed_text
+    )  # fmt: skip
 
-    save_plot(args, runs_dir)
+
+def save_figure(args, rows, media: Path) -> Path:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), width_ratios=[1.6, 1])
+    title = f"CartPole-v1, seeds {args.seeds_text}: median and interquartile range"
+    plot_variants({r["variant"]: r["histories"] for r in rows}, ax=left, title=title)
+    plot_solve_points({r["variant"]: r["solves"] for r in rows}, budget=args.steps, ax=right)
+    fig.tight_layout()
+    media.mkdir(parents=True, exist_ok=True)
+    path = media / "compare_variants.png"
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=parse_seeds, default=parse_seeds(REPORT_SEEDS),
+                        help=f"seeds, e.g. 100-119 or 0,3,5 (default {REPORT_SEEDS}: the "
+                             "report seeds, never used in tuning)")  # fmt: skip
+    parser.add_argument("--steps", type=int, default=50_000, help="env steps per run")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--workers", type=int, default=2, help="parallel processes")
+    parser.add_argument("--speed-steps", type=int, default=None,
+                        help="steps of the solo per-sumtree speed run (default: min(20,000, "
+                             "--steps); 0 skips it)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--fresh", action="store_true", help="discard finished runs first")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only rebuild tables and figure from the finished runs")  # fmt: skip
+    args = parser.parse_args(argv)
+    for name in ("steps", "workers"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.speed_steps is None:
+        args.speed_steps = min(20_000, args.steps)
+    if args.speed_steps < 0:
+        parser.error(f"--speed-steps must be >= 0, got {args.speed_steps}")
+    argv_seeds = [a for a in (argv or sys.argv[1:])]
+    args.seeds_text = (
+        argv_seeds[argv_seeds.index("--seeds") + 1] if "--seeds" in argv_seeds else REPORT_SEEDS
+    )
+
+    runs_dir = args.out / "learning"
+    if args.fresh and runs_dir.exists() and not args.report_only:
+        shutil.rmtree(runs_dir)
+    speed = None
+    if not args.report_only:
+        jobs = [
+            Job(v, s, args.steps, str(runs_dir / v / f"seed{s}"))
+            for s in args.seeds
+            for v in args.variants
+        ]
+        run_jobs(jobs, args.workers, desc="runs")
+        if args.speed_steps:
+            speed = {**speed_run(args.speed_steps), "steps": args.speed_steps}
+            (args.out / "learning_speed.json").write_text(json.dumps(speed, indent=2) + "\n")
+    elif (args.out / "learning_speed.json").exists():
+        speed = json.loads((args.out / "learning_speed.json").read_text())
+
+    rows = variant_rows(args.variants, args.seeds, runs_dir)
+    text = report(args, rows, speed)
+    print("\n" + text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "learning.md").write_text(text)
+    with open(args.out / "learning.csv", "w") as f:
+        f.write("variant,seed,steps_to_solve,final_eval_return,stable_evals,counted_evals\n")
+        for r in rows:
+            for s, solve, final, (g, t) in zip(r["seeds"], r["solves"], r["finals"],
+                                               r["stability_per_seed"], strict=True):  # fmt: skip
+                f.write(f"{r['variant']},{s},{solve or ''},{final:.1f},{g},{t}\n")
+    media = ROOT / "media" if args.out == DEFAULT_OUT else args.out / "media"
+    save_figure(args, rows, media)
     return 0
 
 

@@ -29,7 +29,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from bench_learning import DEFAULT_OUT, REPORT_SEEDS, fmt, fmt_ci, parse_seeds
+from bench_learning import DEFAULT_OUT, REPORT_SEEDS, fmt, fmt_ci, parse_seeds, pct
 from common import Job, run_job
 from tqdm import tqdm
 
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
             f"| {system} | {sum(np.isfinite(solves))}/{n} | {fmt(st['median'])} "
             f"{fmt_ci(st['median_ci'])} | {fmt(fi['median'])} {fmt_ci(fi['median_ci'])} | "
             f"{sum(f >= 475 for f in finals)}/{n} | "
-            f"{fmt(100 * good / total if total else float('nan'))}% ({good}/{total}) | "
+            f"{pct(good / total if total else float('nan'))} ({good}/{total}) | "
             f"{fmt(sps)} | {fmt(se['median'], 1)} [{fmt(se['median_ci'][0], 1)}, "
             f"{fmt(se['median_ci'][1], 1)}] |"
         )

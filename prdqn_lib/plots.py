@@ -155,8 +155,9 @@ def plot_solve_points(
         ax.errorbar(k + 0.32, clip(med), yerr=[[clip(med) - clip(low)], [clip(high) - clip(med)]],
                     fmt="D", color=style["color"], ms=6, capsize=4, lw=1.5)  # fmt: skip
     ax.axhline(budget, color="grey", ls="--", lw=1)
-    ax.text(len(solves) - 0.5, unsolved_y, "not solved", ha="right", va="bottom", fontsize=8,
+    ax.text(-0.45, unsolved_y * 1.01, "not solved ↓", ha="left", va="bottom", fontsize=8,
             color="grey")  # fmt: skip
+    ax.set_xlim(-0.5, len(solves) - 0.3)
     ax.set_xticks(range(len(solves)), list(solves), fontsize=9)
     ax.set(ylabel="environment steps to solve", ylim=(0, budget * 1.15),
            title="steps to solve: every seed, median ◆ with 95% CI")  # fmt: skip

@@ -27,6 +27,7 @@ from prdqn_lib.train import History
 R1 = {
     "lr": 2.5e-3,
     "lr_final_frac": 1.0,
+    "lr_decay_steps": 0,
     "adam_eps": 1e-8,
     "target_update": 25,
     "tau": 0.0,
@@ -34,6 +35,7 @@ R1 = {
     "batch_size": 128,
     "buffer_size": 50_000,
     "train_every": 2,
+    "gamma": 0.99,
 }
 
 CANDIDATES: dict[str, dict] = {
@@ -46,6 +48,12 @@ CANDIDATES: dict[str, dict] = {
     "clip10+lr-decay": {"max_grad_norm": 10.0, "lr_final_frac": 0.1},
     "lr1e-3": {"lr": 1e-3},
     "adam-eps+lr-decay": {"adam_eps": 1e-4, "lr_final_frac": 0.1},
+    # stage 1b, after the diagnosis (Q(s0) overshoots 1/(1-γ) after the solve, then diverges)
+    # and stage 1 (a slower target stabilises but solves later; decay over the run is too late)
+    "lr-decay20k": {"lr_final_frac": 0.1, "lr_decay_steps": 20_000},
+    "sync50+lr-decay20k": {"target_update": 50, "lr_final_frac": 0.1, "lr_decay_steps": 20_000},
+    "gamma0.98+lr-decay20k": {"gamma": 0.98, "lr_final_frac": 0.1, "lr_decay_steps": 20_000},
+    "polyak0.02+lr-decay20k": {"tau": 0.02, "lr_final_frac": 0.1, "lr_decay_steps": 20_000},
 }
 
 OUT = ROOT / "benchmarks" / "results"

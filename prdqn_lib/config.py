@@ -20,9 +20,8 @@ class Config:
     total_steps: int = 50_000  # env steps of training
     hidden: tuple[int, ...] = (64, 64)  # hidden ReLU layer widths (128 learned no faster here)
     lr: float = 2.5e-3  # Adam learning rate (1e-3 plateaued near 150 in our sweeps)
-    lr_final_frac: float = (
-        1.0  # lr falls linearly to lr·this over the gradient steps (1 = constant)
-    )
+    lr_final_frac: float = 1.0  # lr falls linearly to lr·this over the run (1 = constant)
+    lr_decay_steps: int = 0  # ... over this many env steps instead of the whole run (0 = run)
     adam_eps: float = 1e-8  # Adam's ε (denominator guard)
     gamma: float = 0.99  # discount factor γ
     batch_size: int = 128  # transitions per gradient step
@@ -67,6 +66,8 @@ class Config:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if not 0 < self.lr_final_frac <= 1:
             raise ValueError(f"lr_final_frac must lie in (0, 1], got {self.lr_final_frac}")
+        if self.lr_decay_steps < 0:
+            raise ValueError(f"lr_decay_steps must be >= 0, got {self.lr_decay_steps}")
         if not self.adam_eps > 0:
             raise ValueError(f"adam_eps must be positive, got {self.adam_eps}")
         if not 0 <= self.gamma <= 1:
@@ -90,8 +91,12 @@ class Config:
 
     def learning_rate(self, update: int) -> float:
         """Learning rate of gradient step ``update``: linear from lr to lr·lr_final_frac over the
-        run's gradient steps, then constant (never 0 while lr_final_frac > 0)."""
-        frac = min(1.0, update / self.gradient_steps)
+        run's gradient steps (or those of the first ``lr_decay_steps`` env steps), then
+        constant: never 0 while lr_final_frac > 0."""
+        horizon = self.gradient_steps
+        if self.lr_decay_steps:
+            horizon = max(1, (self.lr_decay_steps - self.learning_starts) // self.train_every)
+        frac = min(1.0, update / horizon)
         return self.lr * (1.0 + frac * (self.lr_final_frac - 1.0))
 
     @property

@@ -13,7 +13,16 @@ import imageio.v2 as imageio  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
-__all__ = ["Episode", "play_episode", "save_gif", "save_mp4", "record_episode", "show_media"]
+__all__ = [
+    "Episode",
+    "checkpoint_caption",
+    "play_episode",
+    "record_episode",
+    "record_run",
+    "save_gif",
+    "save_mp4",
+    "show_media",
+]
 
 
 @dataclass
@@ -21,6 +30,7 @@ class Episode:
     frames: list[np.ndarray]  # RGB frames, one per env step (plus the first)
     episode_return: float
     fps: int
+    caption: str | None = None  # drawn on every frame: which agent is playing
 
 
 def annotate(frame: np.ndarray, lines: list[str]) -> np.ndarray:
@@ -57,7 +67,7 @@ def play_episode(
         done = terminated or truncated
     fps = int(env.metadata.get("render_fps", 50))
     env.close()
-    return Episode(frames, total, fps)
+    return Episode(frames, total, fps, caption)
 
 
 def save_gif(episode: Episode, path: str | Path, scale: float = 0.5, every: int = 2) -> Path:
@@ -104,6 +114,37 @@ def record_episode(
     if mp4_path is not None:
         save_mp4(episode, mp4_path)
     return episode
+
+
+def checkpoint_caption(result, which: str = "best") -> str:
+    """'best agent: evaluation 500 at 12,000 steps' or 'final agent (50,000 steps)'."""
+    if which == "best" and result.best_agent is not None:
+        step, ret = result.history.best_eval
+        return f"best agent: evaluation {ret:.0f} at {step:,} steps"
+    return f"final agent ({result.history.env_steps:,} steps)"
+
+
+def record_run(
+    result,
+    which: str = "best",
+    gif_path: str | Path | None = None,
+    mp4_path: str | Path | None = None,
+    seed: int = 0,
+) -> Episode:
+    """Play and write one greedy episode of a training run's best or final agent.
+
+    Args:
+        result: what ``prdqn_lib.train.train`` returned.
+        which: "best" (the weights of the best evaluation, ties to the latest; the default)
+            or "final" (the agent as training left it).
+        gif_path, mp4_path: where to write the episode (either may be None).
+        seed: the episode's environment seed.
+    """
+    if which not in ("best", "final"):
+        raise ValueError(f"which must be 'best' or 'final', got {which!r}")
+    agent = result.best_agent if which == "best" and result.best_agent else result.agent
+    caption = checkpoint_caption(result, which)
+    return record_episode(agent, gif_path, mp4_path, result.config.env_id, seed, caption)
 
 
 def show_media(path: str | Path, width: int | None = None):

@@ -81,6 +81,10 @@ def test_learning_rate_decays_linearly_to_its_floor_and_stays():
     assert cfg.learning_rate(500) == pytest.approx(0.55e-3)
     assert cfg.learning_rate(1000) == pytest.approx(1e-4)
     assert cfg.learning_rate(5000) == pytest.approx(1e-4)  # a floor, never 0
+    early = Config(total_steps=50_000, learning_starts=1000, lr_final_frac=0.5,
+                   lr_decay_steps=3000)  # fmt: skip
+    assert early.learning_rate(500) == pytest.approx(0.75 * early.lr)  # half of 1000 updates
+    assert early.learning_rate(1000) == early.learning_rate(20_000) == pytest.approx(early.lr / 2)
     with pytest.raises(ValueError, match="lr_final_frac"):
         Config(lr_final_frac=0.0)
 

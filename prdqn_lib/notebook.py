@@ -1,0 +1,55 @@
+"""The notebooks' setup in one place: project root, quick mode, where media and results live.
+
+    from prdqn_lib.notebook import setup
+    nb = setup()          # nb.root, nb.results, nb.media, nb.quick, nb.steps
+
+Quick mode (``PRDQN_QUICK=1``, what CI runs) trains briefly and writes media into one scratch
+folder that is removed when the kernel exits, so the committed full-run media stay as they are
+and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["NotebookSetup", "setup"]
+
+
+@dataclass(frozen=True)
+class NotebookSetup:
+    root: Path  # the project folder (the one holding prdqn_lib/)
+    results: Path  # benchmarks/results/learning: the committed report-seed runs
+    media: Path  # where GIFs and plots go (a scratch folder in quick mode)
+    quick: bool  # PRDQN_QUICK=1: the same cells with short training
+    steps: int  # env steps for the notebook's own training run
+
+
+def _find_root(start: Path) -> Path:
+    for p in [start, *start.parents]:
+        if (p / "prdqn_lib").is_dir() and (p / "notebooks").is_dir():
+            return p
+    raise FileNotFoundError(f"no prdqn project folder above {start}")
+
+
+def setup(full_steps: int = 20_000, quick_steps: int = 3_000) -> NotebookSetup:
+    """Find the project, read quick mode, and prepare the media folder."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # render off-screen, nothing on stderr
+    root = _find_root(Path.cwd().resolve())
+    quick = os.environ.get("PRDQN_QUICK") == "1"
+    if quick:
+        media = Path(tempfile.mkdtemp(prefix="prdqn-media-"))
+        atexit.register(shutil.rmtree, media, ignore_errors=True)
+    else:
+        media = root / "media"
+    return NotebookSetup(
+        root=root,
+        results=root / "benchmarks" / "results" / "learning",
+        media=media,
+        quick=quick,
+        steps=quick_steps if quick else full_steps,
+    )

@@ -76,8 +76,7 @@ class CollapseMonitor:
         self._td.append(td[~term])
         self._td_term.append(td[term])
         self._grad.append(agent.last_grad_norm)
-        cfg = self.cfg
-        if cfg.tau == 0 and agent.updates % cfg.target_update == 0:
+        if self.cfg.tau == 0 and agent._last_sync == agent.updates:
             self._syncs += 1
             self._last_sync_update = agent.updates
 

@@ -30,12 +30,14 @@ R1 = {
     "lr_decay_steps": 0,
     "adam_eps": 1e-8,
     "target_update": 25,
+    "target_update_final": 0,
     "tau": 0.0,
     "max_grad_norm": 0.0,
     "batch_size": 128,
     "buffer_size": 50_000,
     "train_every": 2,
     "gamma": 0.99,
+    "eps_decay_steps": 5_000,
 }
 
 CANDIDATES: dict[str, dict] = {
@@ -54,6 +56,23 @@ CANDIDATES: dict[str, dict] = {
     "sync50+lr-decay20k": {"target_update": 50, "lr_final_frac": 0.1, "lr_decay_steps": 20_000},
     "gamma0.98+lr-decay20k": {"gamma": 0.98, "lr_final_frac": 0.1, "lr_decay_steps": 20_000},
     "polyak0.02+lr-decay20k": {"tau": 0.02, "lr_final_frac": 0.1, "lr_decay_steps": 20_000},
+    # stage 1c: the slow target (sync100) keeps agents solved but learns later; can a larger
+    # step or a smooth target of the same lag learn sooner?
+    "lr5e-3+sync100+lr-decay": {"lr": 5e-3, "target_update": 100, "lr_final_frac": 0.1},
+    # stage 1d: many backups early (sync every 25 updates learns fast), a slow target later
+    # (sync every 100 keeps agents solved): the sync period grows with the lr schedule
+    "sync25to100+lr-decay": {"target_update_final": 100, "lr_final_frac": 0.1},
+    "sync25to200+lr-decay": {"target_update_final": 200, "lr_final_frac": 0.1},
+    "sync25to100+lr-decay20k": {
+        "target_update_final": 100,
+        "lr_final_frac": 0.1,
+        "lr_decay_steps": 20_000,
+    },
+    "sync100+lr-decay+eps2.5k": {
+        "target_update": 100,
+        "lr_final_frac": 0.1,
+        "eps_decay_steps": 2_500,
+    },
 }
 
 OUT = ROOT / "benchmarks" / "results"

@@ -148,6 +148,7 @@ class Agent:
             self.online.parameters(), lr=config.lr, eps=config.adam_eps, fused=True
         )
         self.updates = 0
+        self._last_sync = 0  # gradient step of the last hard target sync
         self.track_grad_norm = False  # set True to record ‖∇‖ of every update (diagnostics)
         self.last_grad_norm = float("nan")
         self._rng = np.random.default_rng(config.seed)
@@ -210,7 +211,7 @@ class Agent:
         self.updates += 1
         if cfg.tau > 0:
             self.soft_update(cfg.tau)
-        elif self.updates % cfg.target_update == 0:
+        elif self.updates - self._last_sync >= cfg.target_period(self.updates):
             self.sync_target()
         td = (y - q.detach()).abs().numpy().astype(np.float64)
         return float(loss.detach()), td
@@ -218,6 +219,7 @@ class Agent:
     def sync_target(self) -> None:
         """Hard update: θ' ← θ."""
         self.target.load_state_dict(self.online.state_dict())
+        self._last_sync = self.updates
 
     def soft_update(self, tau: float) -> None:
         """Polyak update: θ' ← τ·θ + (1 − τ)·θ'."""
@@ -249,4 +251,5 @@ class Agent:
         agent.target.load_state_dict(state["target"])
         agent.optimizer.load_state_dict(state["optimizer"])
         agent.updates = state["updates"]
+        agent._last_sync = agent.updates  # the saved target is in sync as of now
         return agent

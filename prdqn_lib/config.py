@@ -29,6 +29,7 @@ class Config:
     learning_starts: int = 1_000  # env steps of pure exploration before the first update
     train_every: int = 2  # env steps per gradient step: replay ratio 1/2 (B=128 every 2 steps)
     target_update: int = 25  # hard target sync every this many gradient steps (if tau == 0)
+    target_update_final: int = 0  # ... grows linearly to this period with the lr (0 = fixed)
     tau: float = 0.0  # soft target update θ' ← τθ + (1-τ)θ' every step; 0 = hard sync
     eps_start: float = 1.0  # ε-greedy: exploration at step 0 ...
     eps_end: float = 0.02  # ... falls linearly to this ...
@@ -66,6 +67,8 @@ class Config:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if not 0 < self.lr_final_frac <= 1:
             raise ValueError(f"lr_final_frac must lie in (0, 1], got {self.lr_final_frac}")
+        if self.target_update_final < 0:
+            raise ValueError(f"target_update_final must be >= 0, got {self.target_update_final}")
         if self.lr_decay_steps < 0:
             raise ValueError(f"lr_decay_steps must be >= 0, got {self.lr_decay_steps}")
         if not self.adam_eps > 0:
@@ -93,11 +96,21 @@ class Config:
         """Learning rate of gradient step ``update``: linear from lr to lr·lr_final_frac over the
         run's gradient steps (or those of the first ``lr_decay_steps`` env steps), then
         constant: never 0 while lr_final_frac > 0."""
-        horizon = self.gradient_steps
-        if self.lr_decay_steps:
-            horizon = max(1, (self.lr_decay_steps - self.learning_starts) // self.train_every)
-        frac = min(1.0, update / horizon)
+        frac = min(1.0, update / self._schedule_horizon())
         return self.lr * (1.0 + frac * (self.lr_final_frac - 1.0))
+
+    def target_period(self, update: int) -> int:
+        """Gradient steps between hard target syncs at gradient step ``update``: from
+        target_update to target_update_final over the lr schedule's horizon, then constant."""
+        if not self.target_update_final:
+            return self.target_update
+        frac = min(1.0, update / self._schedule_horizon())
+        return round(self.target_update + frac * (self.target_update_final - self.target_update))
+
+    def _schedule_horizon(self) -> int:
+        if self.lr_decay_steps:
+            return max(1, (self.lr_decay_steps - self.learning_starts) // self.train_every)
+        return self.gradient_steps
 
     @property
     def gradient_steps(self) -> int:

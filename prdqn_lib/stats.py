@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["iqm", "bootstrap_ci", "stability", "summarize"]
+__all__ = ["iqm", "bootstrap_ci", "difference_ci", "solve_index", "stability", "summarize"]
 
 SOLVED_RETURN = 475.0  # CartPole-v1's reward threshold
 
@@ -65,6 +65,33 @@ def bootstrap_ci(
     low = point if np.isnan(low) else float(low)
     high = point if np.isnan(high) else float(high)
     return low, high
+
+
+def difference_ci(
+    x, y, statistic=np.median, confidence: float = 0.95, n_resamples: int = 10_000, seed: int = 0
+) -> tuple[float, float, float]:
+    """statistic(x) − statistic(y) and its percentile-bootstrap CI, resampling x and y apart.
+
+    Returns (difference, low, high). A CI that contains 0 means the data cannot tell the two
+    apart at this confidence: say "no detectable difference", not "A beats B".
+    """
+    import warnings
+
+    from scipy.stats import bootstrap
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def diff(a, b):
+        return statistic(a) - statistic(b)
+
+    point = float(diff(x, y))
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = bootstrap((x, y), diff, confidence_level=confidence, n_resamples=n_resamples,
+                        method="percentile", vectorized=False,
+                        rng=np.random.default_rng(seed))  # fmt: skip
+    low, high = res.confidence_interval
+    return point, float(low), float(high)
 
 
 def solve_index(returns: Sequence[float], threshold: float = SOLVED_RETURN, consecutive: int = 2):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from prdqn_lib.agent import Agent
 from prdqn_lib.config import VARIANTS, Config
 from prdqn_lib.plots import VARIANT_STYLE
-from prdqn_lib.stats import bootstrap_ci, iqm, solve_index, stability, summarize
+from prdqn_lib.stats import bootstrap_ci, difference_ci, iqm, solve_index, stability, summarize
 from prdqn_lib.train import History, train
 
 
@@ -154,3 +154,34 @@ def test_summarize_median_ci_contains_the_median(seed):
     s = summarize(x, seed=seed)
     assert s["median_ci"][0] <= s["median"] <= s["median_ci"][1]
     assert s["iqm_ci"][0] <= s["iqm"] <= s["iqm_ci"][1]
+
+
+def test_difference_ci_separates_shifted_samples_and_not_identical_ones():
+    rng = np.random.default_rng(1)
+    a = rng.normal(100, 5, size=20)
+    d, lo, hi = difference_ci(a + 50, a, n_resamples=2000)
+    assert d == pytest.approx(50) and lo > 0
+    d, lo, hi = difference_ci(a, rng.permutation(a), n_resamples=2000)
+    assert d == 0 and lo < 0 < hi
+
+
+def test_target_sync_period_grows_with_the_schedule():
+    cfg = Config(total_steps=2200, learning_starts=200, train_every=1, target_update=10,
+                 target_update_final=40)  # fmt: skip
+    assert [cfg.target_period(u) for u in (0, 1000, 2000, 9999)] == [10, 25, 40, 40]
+    assert Config(target_update=25).target_period(10**6) == 25  # fixed unless asked
+
+    from prdqn_lib.replay import UniformReplay
+
+    agent = Agent(4, 2, cfg)
+    memory = UniformReplay(64, seed=0)
+    for _ in range(64):
+        memory.add(np.zeros(4), 0, 1.0, np.zeros(4), False)
+    syncs = []
+    for _ in range(2000):
+        agent.update(memory.sample(4))
+        if agent._last_sync == agent.updates:
+            syncs.append(agent.updates)
+    gaps = np.diff([0, *syncs])
+    # each gap is the period in force when the sync came due
+    assert gaps[0] == 10 and gaps[-1] in (39, 40) and np.all(np.diff(gaps) >= 0)

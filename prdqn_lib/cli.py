@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Train one variant on CartPole-v1 and write into --out: history.csv (one row per "
             "episode), eval.csv (env_steps, eval_return), learning_curve.png, episode.gif "
-            "(episode.mp4 with --mp4), config.json, summary.json and agent.pt. Ctrl-C stops "
+            "(episode.mp4 with --mp4) of the best agent, config.json, summary.json, agent.pt (the "
+            "final agent) and best_agent.pt (the best evaluation's weights). Ctrl-C stops "
             "early and still writes everything recorded so far."
         ),
     )
@@ -83,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "or be empty, unless --force)")  # fmt: skip
     train.add_argument("--force", action="store_true", help="write into a non-empty --out")
     train.add_argument("--mp4", action="store_true", help="also write episode.mp4")
+    train.add_argument("--render", choices=("best", "final"), default="best",
+                       help="which agent the GIF/MP4 plays: best (the weights of the best "
+                            "evaluation, ties to the latest; default) or final (as training "
+                            "left it)")  # fmt: skip
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.add_argument("--set", dest="overrides", type=_override, action="append", default=[],
                        metavar="KEY=VALUE", help="override a hyperparameter of prdqn_lib.Config, "
@@ -110,7 +115,7 @@ def run_train(args, parser) -> int:
     import matplotlib.pyplot as plt
 
     from .plots import plot_learning_curve
-    from .render import record_episode
+    from .render import record_run
     from .train import run_summary, train
 
     out.mkdir(parents=True, exist_ok=True)
@@ -119,23 +124,31 @@ def run_train(args, parser) -> int:
     history = result.history
     history.save(out)
     result.agent.save(out / "agent.pt")
-    ax = plot_learning_curve(history, title=f"{config.variant}, seed {config.seed}")
+    if result.best_agent is not None:
+        result.best_agent.save(out / "best_agent.pt")
+    ax = plot_learning_curve(
+        history, title=f"{config.variant}, seed {config.seed}", variant=config.variant
+    )
     ax.figure.savefig(out / "learning_curve.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
-    episode = record_episode(
-        result.agent,
+    episode = record_run(
+        result,
+        args.render,
         gif_path=out / "episode.gif",
         mp4_path=out / "episode.mp4" if args.mp4 else None,
-        env_id=config.env_id,
         seed=config.seed + 20_000,
     )
-    summary = {**run_summary(config, history), "rendered_episode_return": episode.episode_return}
+    summary = {
+        **run_summary(config, history),
+        "rendered_agent": episode.caption,
+        "rendered_episode_return": episode.episode_return,
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     state = "interrupted" if history.interrupted else "done"
     print(
         f"{state}: {history.env_steps} steps, solved at {summary['steps_to_solve']}, "
         f"final eval {summary['final_eval_return']}, {history.steps_per_second:.1f} steps/s; "
-        f"wrote {out}/"
+        f"rendered the {episode.caption}; wrote {out}/"
     )
     return 130 if history.interrupted else 0
 

@@ -38,6 +38,10 @@ R1 = {
     "train_every": 2,
     "gamma": 0.99,
     "eps_decay_steps": 5_000,
+    "eps_end": 0.02,
+    "alpha": 0.6,
+    "beta": 0.4,
+    "beta_final": 1.0,
 }
 
 CANDIDATES: dict[str, dict] = {
@@ -68,6 +72,48 @@ CANDIDATES: dict[str, dict] = {
         "lr_final_frac": 0.1,
         "lr_decay_steps": 20_000,
     },
+    "b256x4+sync25to100+lr-decay": {
+        "batch_size": 256,
+        "train_every": 4,
+        "target_update_final": 100,
+        "lr_final_frac": 0.1,
+    },
+    "sync50to200+lr-decay": {"target_update": 50, "target_update_final": 200, "lr_final_frac": 0.1},
+    # stage 1e: per-list (no IS weights) stayed solved most in round 1; IS weights shrink
+    # exactly the updates on the over-valued terminal transitions that PER samples most
+    "no-IS": {"beta": 0.0, "beta_final": 0.0},
+    "sync25to100+lr-decay+no-IS": {
+        "target_update_final": 100,
+        "lr_final_frac": 0.1,
+        "beta": 0.0,
+        "beta_final": 0.0,
+    },
+    # stage 1f: once solved, ε = 0.02 shows the memory almost no failures; more exploration
+    # keeps near-failure states (and their low values) in the data
+    "sync100+lr-decay+eps0.1": {"target_update": 100, "lr_final_frac": 0.1, "eps_end": 0.1},
+    "sync25to100+lr-decay+eps0.1": {
+        "target_update_final": 100,
+        "lr_final_frac": 0.1,
+        "eps_end": 0.1,
+    },
+    "sync100+lr-decay+no-IS": {
+        "target_update": 100,
+        "lr_final_frac": 0.1,
+        "beta": 0.0,
+        "beta_final": 0.0,
+    },
+    "sync25to100+lr-decay+beta0.4": {
+        "target_update_final": 100,
+        "lr_final_frac": 0.1,
+        "beta_final": 0.4,
+    },
+    "sync25to200+lr-decay+no-IS": {
+        "target_update_final": 200,
+        "lr_final_frac": 0.1,
+        "beta": 0.0,
+        "beta_final": 0.0,
+    },
+    "sync25to100+no-IS": {"target_update_final": 100, "beta": 0.0, "beta_final": 0.0},
     "sync100+lr-decay+eps2.5k": {
         "target_update": 100,
         "lr_final_frac": 0.1,

@@ -169,7 +169,7 @@ def test_target_sync_period_grows_with_the_schedule():
     cfg = Config(total_steps=2200, learning_starts=200, train_every=1, target_update=10,
                  target_update_final=40)  # fmt: skip
     assert [cfg.target_period(u) for u in (0, 1000, 2000, 9999)] == [10, 25, 40, 40]
-    assert Config(target_update=25).target_period(10**6) == 25  # fixed unless asked
+    assert Config(target_update_final=0).target_period(10**6) == 25  # 0: a fixed period
 
     from prdqn_lib.replay import UniformReplay
 

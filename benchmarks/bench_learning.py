@@ -27,6 +27,7 @@ Finished runs are kept, so an interrupted benchmark resumes (``--fresh`` starts 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -40,7 +41,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from common import ROOT, Job, run_jobs  # noqa: E402
+from common import ROOT, ROUND1, Job, run_jobs  # noqa: E402
 
 from prdqn_lib.config import VARIANTS, Config  # noqa: E402
 from prdqn_lib.plots import plot_solve_points, plot_variants  # noqa: E402
@@ -66,10 +67,29 @@ def parse_seeds(text: str) -> list[int]:
     return sorted(seeds)
 
 
-def speed_run(steps: int) -> dict:
-    """One per-sumtree run alone (seed 0, a tuning seed): env steps/s, replay share."""
-    h = train(Config(variant="per-sumtree", seed=0, total_steps=steps), progress=False).history
-    return {"steps_per_second": h.steps_per_second, "replay_share": h.replay_share}
+def speed_run(steps: int, repeats: int = 3) -> dict:
+    """per-sumtree runs alone, the default Config and round 1's interleaved (tuning seeds
+    0, 1, 2): median env steps/s of each, their ratio, and the replay memory's share."""
+    configs = {
+        "default": Config(variant="per-sumtree", total_steps=steps),
+        "round 1": dataclasses.replace(Config(variant="per-sumtree", total_steps=steps), **ROUND1),
+    }
+    sps: dict[str, list[float]] = {name: [] for name in configs}
+    share = []
+    for seed in range(repeats):
+        for name, cfg in configs.items():
+            h = train(dataclasses.replace(cfg, seed=seed), progress=False).history
+            sps[name].append(h.steps_per_second)
+            if name == "default":
+                share.append(h.replay_share)
+    med = {name: statistics.median(v) for name, v in sps.items()}
+    return {
+        "steps_per_second": med["default"],
+        "round1_steps_per_second": med["round 1"],
+        "ratio": med["default"] / med["round 1"],
+        "replay_share": statistics.median(share),
+        "repeats": repeats,
+    }
 
 
 def fmt(x, digits: int = 0) -> str:
@@ -77,7 +97,7 @@ def fmt(x, digits: int = 0) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "—"
     if np.isinf(x):
-        return "∞"
+        return "−∞" if x < 0 else "∞"
     return f"{x:,.{digits}f}"
 
 
@@ -159,22 +179,32 @@ def report(args, rows, speed) -> str:
     speed_text = ""
     if speed:
         speed_text = (
-            f"\nSolo speed (one per-sumtree run of {speed['steps']:,} steps on seed 0, nothing "
-            f"else running): **{speed['steps_per_second']:.0f} env steps/s**, replay memory "
+            f"\nSolo speed (per-sumtree, {speed['steps']:,} steps, nothing else of ours "
+            f"running, the default Config and round 1's interleaved on tuning seeds 0–"
+            f"{speed['repeats'] - 1}, medians): **{speed['steps_per_second']:.0f} env steps/s** "
+            f"against round 1's {speed['round1_steps_per_second']:.0f} (ratio "
+            f"{speed['ratio']:.2f}); the replay memory takes "
             f"{100 * speed['replay_share']:.1f}% of the training loop's time.\n"
         )
-    cfg = Config()
+    cfg = dataclasses.replace(Config(), **ROUND1) if args.round1 else Config()
+    which = (
+        "round 1's Config (before the round-2 recipe)"
+        if args.round1
+        else "prdqn_lib's default Config"
+    )
     changed = ", ".join(
         f"{k} {getattr(cfg, k)}"
-        for k in ("lr", "lr_final_frac", "adam_eps", "batch_size", "train_every",
-                  "target_update", "tau", "max_grad_norm", "hidden", "gamma", "buffer_size")
+        for k in ("lr", "lr_final_frac", "batch_size", "train_every", "target_update",
+                  "target_update_final", "tau", "hidden", "gamma", "buffer_size", "alpha",
+                  "beta", "beta_final")
     )  # fmt: skip
     tuned = "never used in tuning" if min(args.seeds) >= 100 else "**including tuning seeds**"
     return (
         f"# Learning benchmark\n\n`python benchmarks/bench_learning.py --seeds "
-        f"{args.seeds_text} --steps {args.steps}` on {machine}. Seeds "
+        f"{args.seeds_text} --steps {args.steps}{' --round1' if args.round1 else ''}` on "
+        f"{machine}. Seeds "
         f"{args.seeds_text} ({tuned}; the Config was chosen on seeds 0–99, see TUNING.md). "
-        f"Every run uses prdqn_lib's default Config ({changed}); only the seed changes. "
+        f"Every run uses {which} ({changed}); only the seed changes. "
         f"No early stopping. Solved = first of two consecutive evaluations (10 greedy "
         f"episodes, every {cfg.eval_every:,} steps) with mean ≥ 475; an unsolved seed counts "
         f"as ∞ in the steps-to-solve statistics. Confidence intervals: percentile bootstrap, "
@@ -209,6 +239,12 @@ def main(argv=None) -> int:
                              "--steps); 0 skips it)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--fresh", action="store_true", help="discard finished runs first")
+    parser.add_argument("--round1", action="store_true",
+                        help="train round 1's Config instead (runs in learning_round1/, "
+                             "tables in learning_round1.md): a before/after on the same "
+                             "seeds")  # fmt: skip
+    parser.add_argument("--speed-only", action="store_true",
+                        help="only measure the solo speed (then rebuild the report)")  # fmt: skip
     parser.add_argument("--report-only", action="store_true",
                         help="only rebuild tables and figure from the finished runs")  # fmt: skip
     args = parser.parse_args(argv)
@@ -224,18 +260,24 @@ def main(argv=None) -> int:
         argv_seeds[argv_seeds.index("--seeds") + 1] if "--seeds" in argv_seeds else REPORT_SEEDS
     )
 
-    runs_dir = args.out / "learning"
-    if args.fresh and runs_dir.exists() and not args.report_only:
+    name = "learning_round1" if args.round1 else "learning"
+    runs_dir = args.out / name
+    overrides = tuple(sorted(ROUND1.items())) if args.round1 else ()
+    if args.fresh and runs_dir.exists() and not (args.report_only or args.speed_only):
         shutil.rmtree(runs_dir)
     speed = None
-    if not args.report_only:
+    if args.speed_only:
+        speed = {**speed_run(args.speed_steps), "steps": args.speed_steps}
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "learning_speed.json").write_text(json.dumps(speed, indent=2) + "\n")
+    elif not args.report_only:
         jobs = [
-            Job(v, s, args.steps, str(runs_dir / v / f"seed{s}"))
+            Job(v, s, args.steps, str(runs_dir / v / f"seed{s}"), overrides)
             for s in args.seeds
             for v in args.variants
         ]
         run_jobs(jobs, args.workers, desc="runs")
-        if args.speed_steps:
+        if args.speed_steps and not args.round1:
             speed = {**speed_run(args.speed_steps), "steps": args.speed_steps}
             (args.out / "learning_speed.json").write_text(json.dumps(speed, indent=2) + "\n")
     elif (args.out / "learning_speed.json").exists():
@@ -245,15 +287,16 @@ def main(argv=None) -> int:
     text = report(args, rows, speed)
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "learning.md").write_text(text)
-    with open(args.out / "learning.csv", "w") as f:
+    (args.out / f"{name}.md").write_text(text)
+    with open(args.out / f"{name}.csv", "w") as f:
         f.write("variant,seed,steps_to_solve,final_eval_return,stable_evals,counted_evals\n")
         for r in rows:
             for s, solve, final, (g, t) in zip(r["seeds"], r["solves"], r["finals"],
                                                r["stability_per_seed"], strict=True):  # fmt: skip
                 f.write(f"{r['variant']},{s},{solve or ''},{final:.1f},{g},{t}\n")
-    media = ROOT / "media" if args.out == DEFAULT_OUT else args.out / "media"
-    save_figure(args, rows, media)
+    if not args.round1:
+        media = ROOT / "media" if args.out == DEFAULT_OUT else args.out / "media"
+        save_figure(args, rows, media)
     return 0
 
 

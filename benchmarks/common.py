@@ -15,6 +15,27 @@ from prdqn_lib.train import run_summary, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Round 1's values of every Config field that round 2 tuned (its defaults before the recipe).
+ROUND1 = {
+    "lr": 2.5e-3,
+    "lr_final_frac": 1.0,
+    "lr_decay_steps": 0,
+    "adam_eps": 1e-8,
+    "target_update": 25,
+    "target_update_final": 0,
+    "tau": 0.0,
+    "max_grad_norm": 0.0,
+    "batch_size": 128,
+    "buffer_size": 50_000,
+    "train_every": 2,
+    "gamma": 0.99,
+    "eps_decay_steps": 5_000,
+    "eps_end": 0.02,
+    "alpha": 0.6,
+    "beta": 0.4,
+    "beta_final": 1.0,
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Job:

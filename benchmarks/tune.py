@@ -17,32 +17,14 @@ import json
 import sys
 
 import numpy as np
-from common import ROOT, Job, run_jobs
+from common import ROOT, ROUND1, Job, run_jobs
 
 from prdqn_lib.config import VARIANTS
 from prdqn_lib.stats import stability
 from prdqn_lib.train import History
 
 # The round-1 defaults of every field the sweep touches.
-R1 = {
-    "lr": 2.5e-3,
-    "lr_final_frac": 1.0,
-    "lr_decay_steps": 0,
-    "adam_eps": 1e-8,
-    "target_update": 25,
-    "target_update_final": 0,
-    "tau": 0.0,
-    "max_grad_norm": 0.0,
-    "batch_size": 128,
-    "buffer_size": 50_000,
-    "train_every": 2,
-    "gamma": 0.99,
-    "eps_decay_steps": 5_000,
-    "eps_end": 0.02,
-    "alpha": 0.6,
-    "beta": 0.4,
-    "beta_final": 1.0,
-}
+R1 = ROUND1
 
 CANDIDATES: dict[str, dict] = {
     "r1": {},

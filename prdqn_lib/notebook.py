@@ -4,15 +4,14 @@
     nb = setup()          # nb.root, nb.results, nb.media, nb.quick, nb.steps
 
 Quick mode (``PRDQN_QUICK=1``, what CI runs) trains briefly and writes media into one scratch
-folder that is removed when the kernel exits, so the committed full-run media stay as they are
-and nothing is left behind.
+folder, ``<tmp>/prdqn-quick-media``, that every quick run reuses: the committed full-run media
+stay as they are, and repeated runs leave nothing new behind (nbval kills its kernels, so a
+folder per run could never be cleaned up at exit).
 """
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +41,8 @@ def setup(full_steps: int = 20_000, quick_steps: int = 3_000) -> NotebookSetup:
     root = _find_root(Path.cwd().resolve())
     quick = os.environ.get("PRDQN_QUICK") == "1"
     if quick:
-        media = Path(tempfile.mkdtemp(prefix="prdqn-media-"))
-        atexit.register(shutil.rmtree, media, ignore_errors=True)
+        media = Path(tempfile.gettempdir()) / "prdqn-quick-media"
+        media.mkdir(exist_ok=True)
     else:
         media = root / "media"
     return NotebookSetup(

@@ -7,25 +7,40 @@ the first ``add``), and offers::
     sample(batch_size) -> Batch
     update_priorities(indices, td_errors)      # |δ| of the sampled transitions; no-op if uniform
     len(memory)
+
+Every argument is checked before anything is written: a refused call raises ``ValueError``
+(``TypeError`` for a wrong type) naming the argument and showing the bad value, and leaves the
+memory exactly as it was.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from .sumtree import (
-    SumTree,
-    _as_index_array,
-    _first_bad_index,
-    _first_bad_value,
-    _positive_int,
+from ._checks import (
+    FLOAT64_MAX,
+    INT64_MAX,
+    first_bad_value,
+    float_array,
+    index_array,
+    positive_int,
+    real,
+    show,
 )
+from ._checks import (
+    seed as check_seed,
+)
+from .sumtree import SumTree
 
 __all__ = ["Batch", "UniformReplay", "TDErrorListReplay", "PrioritizedReplay"]
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -54,52 +69,160 @@ class Batch:
         return int(self.indices.shape[0])
 
 
-def _check_td_errors(td_errors, n: int) -> np.ndarray:
-    """|δ| values: finite and >= 0 (pass ``abs(δ)``: a signed error is a caller's bug)."""
-    td = np.ascontiguousarray(td_errors, dtype=np.float64).reshape(-1)
+def _td_array(td_errors, n: int, limit: float = FLOAT64_MAX) -> np.ndarray:
+    """|δ| values, one per index: finite, >= 0 and <= ``limit`` (pass ``abs(δ)``: a signed
+    error is a caller's bug)."""
+    td = float_array(td_errors, "td_errors")
     if td.shape[0] != n:
         raise ValueError(f"td_errors must have one value per index: got {td.shape[0]} for {n}")
-    bad = _first_bad_value(td)
+    bad = first_bad_value(td, limit)
     if bad >= 0:
-        raise ValueError(f"td_errors must be finite absolute errors |δ| >= 0, got {td[bad]}")
+        bound = "" if limit == FLOAT64_MAX else f" and <= {limit:.6g}"
+        raise ValueError(
+            f"td_errors must be finite absolute errors |δ| >= 0{bound}, "
+            f"got {float(td[bad])!r} (td_errors[{bad}])"
+        )
     return td
+
+
+# ------------------------------------------------------------------------------ add's checks
+
+
+@numba.njit(cache=True, nogil=True)
+def _store_obs_kernel(obs_buf, next_buf, i, obs, next_obs):
+    """Copy obs and next_obs into row i, unless a value is NaN or ±inf: then return 1 (obs) or
+    2 (next_obs) and write nothing."""
+    for j in range(obs.shape[0]):
+        if not np.isfinite(obs[j]):
+            return 1
+    for j in range(next_obs.shape[0]):
+        if not np.isfinite(next_obs[j]):
+            return 2
+    for j in range(obs.shape[0]):
+        obs_buf[i, j] = obs[j]
+        next_buf[i, j] = next_obs[j]
+    return 0
+
+
+def _as_obs(value, name: str) -> np.ndarray:
+    """``value`` as a float32 array, or a TypeError naming ``name`` (the slow path of add)."""
+    try:
+        if value is None or isinstance(value, (str, bytes)):
+            raise TypeError
+        return np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got {show(value)}") from None
+
+
+def _check_finite_obs(obs: np.ndarray, name: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(obs.reshape(-1)))
+    if bad.size:
+        k = int(bad[0])
+        value = float(obs.reshape(-1)[k])
+        raise ValueError(f"{name} must be finite (float32), got {value!r} at flat position {k}")
+
+
+def _check_action(action) -> int:
+    try:  # int, numpy integers, 0-d integer arrays; not bools, floats or strings
+        if isinstance(action, (bool, np.bool_)):
+            raise TypeError
+        action = operator.index(action)
+    except TypeError:
+        raise TypeError(
+            f"action must be an integer (a discrete action), got {show(action)}"
+        ) from None
+    if not 0 <= action <= INT64_MAX:
+        raise ValueError(f"action must be a non-negative integer, got {action}")
+    return int(action)
+
+
+def _check_reward(reward) -> float:
+    r = real(reward, "reward")
+    if not -FLOAT32_MAX <= r <= FLOAT32_MAX:
+        raise ValueError(f"reward must fit float32 (|reward| <= {FLOAT32_MAX:.4g}), got {r}")
+    return r
+
+
+def _check_terminated(terminated) -> bool:
+    if isinstance(terminated, np.ndarray) and terminated.ndim == 0:
+        terminated = terminated.item()
+    if isinstance(terminated, (bool, np.bool_)):
+        return bool(terminated)
+    if isinstance(terminated, (int, float, np.integer, np.floating)):
+        if terminated in (0, 1):
+            return bool(terminated)
+        raise ValueError(f"terminated must be True/False (or 1/0), got {show(terminated)}")
+    raise TypeError(f"terminated must be a bool, got {show(terminated)}")
 
 
 class _RingBuffer:
     """Preallocated transition storage shared by the three memories."""
 
     def __init__(self, capacity: int, seed: int | None = None) -> None:
-        self.capacity = _positive_int(capacity, "capacity")
-        self._rng = np.random.default_rng(seed)
+        self.capacity = positive_int(capacity, "capacity")
+        self._rng = np.random.default_rng(check_seed(seed))
         self._pos = 0  # next slot to write
         self._size = 0
         self._obs: np.ndarray | None = None
+        self._obs_shape: tuple | None = None
 
     def __len__(self) -> int:
         return self._size
 
     def _allocate(self, obs: np.ndarray) -> None:
         cap = self.capacity
+        self._obs_shape = obs.shape
         self._obs = np.zeros((cap, *obs.shape), dtype=np.float32)
         self._next_obs = np.zeros((cap, *obs.shape), dtype=np.float32)
+        self._obs_flat = self._obs.reshape(cap, -1)  # views: the kernel writes flat rows
+        self._next_flat = self._next_obs.reshape(cap, -1)
         self._actions = np.zeros(cap, dtype=np.int64)
         self._rewards = np.zeros(cap, dtype=np.float32)
         self._terminated = np.zeros(cap, dtype=bool)
 
     def add(self, obs, action, reward, next_obs, terminated) -> int:
-        """Store one transition, overwriting the oldest when full. Returns its index."""
-        obs = np.asarray(obs, dtype=np.float32)
-        next_obs = np.asarray(next_obs, dtype=np.float32)
-        if self._obs is None:
+        """Store one transition, overwriting the oldest when full. Returns its index.
+
+        ``obs`` and ``next_obs``: arrays of finite reals, of the shape of the first ``add``;
+        ``action``: an integer >= 0; ``reward``: a finite real; ``terminated``: a bool. A
+        refused transition raises (TypeError / ValueError naming the argument) before anything
+        is written.
+        """
+        try:  # None and strings would convert (to NaN, or parsed): the slow path refuses them
+            if obs is None or next_obs is None or isinstance(obs, str) or isinstance(next_obs, str):
+                raise TypeError
+            obs = np.asarray(obs, dtype=np.float32)
+            next_obs = np.asarray(next_obs, dtype=np.float32)
+        except (TypeError, ValueError):
+            obs, next_obs = _as_obs(obs, "obs"), _as_obs(next_obs, "next_obs")
+        # fast paths for what a gymnasium loop passes (int, float, bool); the rest is checked
+        if type(action) is not int or not 0 <= action <= INT64_MAX:
+            action = _check_action(action)
+        if type(reward) is not float or not -FLOAT32_MAX <= reward <= FLOAT32_MAX:
+            reward = _check_reward(reward)
+        if type(terminated) is not bool:
+            terminated = _check_terminated(terminated)
+        shape = self._obs_shape
+        if shape is None:  # the first add fixes the shape: check everything before allocating
+            if obs.shape != next_obs.shape:
+                raise ValueError(
+                    f"obs and next_obs must have the same shape, got {obs.shape} and "
+                    f"{next_obs.shape}"
+                )
+            _check_finite_obs(obs, "obs")
+            _check_finite_obs(next_obs, "next_obs")
             self._allocate(obs)
-        if obs.shape != self._obs.shape[1:] or next_obs.shape != self._obs.shape[1:]:
+            shape = self._obs_shape
+        elif obs.shape != shape or next_obs.shape != shape:
             raise ValueError(
-                f"obs and next_obs must have shape {self._obs.shape[1:]}, "
-                f"got {obs.shape} and {next_obs.shape}"
+                f"obs and next_obs must have shape {shape}, got {obs.shape} and {next_obs.shape}"
             )
+        if obs.ndim != 1:
+            obs, next_obs = obs.reshape(-1), next_obs.reshape(-1)
         i = self._pos
-        self._obs[i] = obs
-        self._next_obs[i] = next_obs
+        if _store_obs_kernel(self._obs_flat, self._next_flat, i, obs, next_obs):
+            _check_finite_obs(obs, "obs")  # raises for the one that is not finite
+            _check_finite_obs(next_obs, "next_obs")
         self._actions[i] = action
         self._rewards[i] = reward
         self._terminated[i] = terminated
@@ -112,17 +235,13 @@ class _RingBuffer:
         """Hook for the prioritized memories: give the new transition its priority."""
 
     def _check_can_sample(self, batch_size) -> int:
-        batch_size = _positive_int(batch_size, "batch_size")
+        batch_size = positive_int(batch_size, "batch_size")
         if self._size == 0:
             raise ValueError("cannot sample from an empty memory: add transitions first")
         return batch_size
 
     def _check_indices(self, indices) -> np.ndarray:
-        idx = _as_index_array(indices)
-        bad = _first_bad_index(idx, self._size)
-        if bad >= 0:
-            raise ValueError(f"indices must lie in [0, {self._size}), got {idx[bad]}")
-        return idx
+        return index_array(indices, self._size, bound=f"len(memory)={self._size}")
 
     def _gather(self, indices: np.ndarray, weights: np.ndarray) -> Batch:
         return Batch(
@@ -141,7 +260,7 @@ class UniformReplay(_RingBuffer):
 
     Args:
         capacity: how many transitions to keep (the oldest is overwritten when full).
-        seed: seed of the memory's own random generator.
+        seed: seed of the memory's own random generator (None or an integer >= 0).
     """
 
     def sample(self, batch_size: int) -> Batch:
@@ -153,7 +272,11 @@ class UniformReplay(_RingBuffer):
     def update_priorities(self, indices, td_errors) -> None:
         """No-op (uniform replay has no priorities); the arguments are still validated."""
         idx = self._check_indices(indices)
-        _check_td_errors(td_errors, idx.shape[0])
+        _td_array(td_errors, idx.shape[0])
+
+
+def _pow2_at_least(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
 
 
 class TDErrorListReplay(_RingBuffer):
@@ -171,17 +294,22 @@ class TDErrorListReplay(_RingBuffer):
     random value (the source returns the one after it), and a new transition enters with the
     largest |δ| seen so far (the source gives it 0, so it is almost never replayed).
 
+    Every |δ| and ε must be at most ``td_limit`` (the largest float64 / (4 · capacity rounded
+    up to a power of two)), so the sum of all |δ| + ε stays finite.
+
     Args:
         capacity: how many transitions to keep.
         eps: ε > 0 added to every |δ| so that no transition has probability 0.
-        seed: seed of the memory's own random generator.
+        seed: seed of the memory's own random generator (None or an integer >= 0).
     """
 
     def __init__(self, capacity: int, eps: float = 0.01, seed: int | None = None) -> None:
         super().__init__(capacity, seed)
-        if not (np.isfinite(eps) and eps > 0):
-            raise ValueError(f"eps must be finite and > 0, got {eps}")
-        self.eps = float(eps)
+        self.td_limit = FLOAT64_MAX / (4 * _pow2_at_least(self.capacity))
+        eps = real(eps, "eps")
+        if not 0 < eps <= self.td_limit:
+            raise ValueError(f"eps must be > 0 and <= td_limit={self.td_limit:.6g}, got {eps}")
+        self.eps = eps
         self._td = np.zeros(self.capacity, dtype=np.float64)
         self._max_td = 1.0  # largest |δ| seen so far; 1.0 while none has been seen
 
@@ -194,6 +322,11 @@ class TDErrorListReplay(_RingBuffer):
         view = self._td[: self._size]
         view.flags.writeable = False
         return view
+
+    @property
+    def max_td_error(self) -> float:
+        """The largest |δ| seen so far (1.0 before any): the error a new transition enters at."""
+        return self._max_td
 
     def probabilities(self) -> np.ndarray:
         """P(i) for every stored transition (O(N))."""
@@ -212,7 +345,7 @@ class TDErrorListReplay(_RingBuffer):
     def update_priorities(self, indices, td_errors) -> None:
         """Store the new |δ| of the sampled transitions (a duplicated index: last one wins)."""
         idx = self._check_indices(indices)
-        td = _check_td_errors(td_errors, idx.shape[0])
+        td = _td_array(td_errors, idx.shape[0], self.td_limit)
         self._td[idx] = td
         if td.size:
             self._max_td = max(self._max_td, float(td.max()))
@@ -222,18 +355,24 @@ class TDErrorListReplay(_RingBuffer):
     ) -> None:
         """Recompute |δ| of every stored transition at once (the source does it per episode).
 
+        All or nothing: every chunk's errors are computed and checked first, and written only
+        if all are valid; if ``td_error_fn`` raises or returns a bad value, nothing changes.
+
         Args:
             td_error_fn: maps a Batch (weights all 1) to its |δ|, one per transition.
             chunk_size: how many transitions to hand to ``td_error_fn`` at a time.
         """
-        chunk_size = _positive_int(chunk_size, "chunk_size")
+        if not callable(td_error_fn):
+            raise TypeError(f"td_error_fn must be callable, got {show(td_error_fn)}")
+        chunk_size = positive_int(chunk_size, "chunk_size")
+        fresh = np.empty(self._size, dtype=np.float64)
         for start in range(0, self._size, chunk_size):
             idx = np.arange(start, min(start + chunk_size, self._size))
             batch = self._gather(idx, np.ones(idx.shape[0], dtype=np.float64))
-            td = _check_td_errors(td_error_fn(batch), idx.shape[0])
-            self._td[idx] = td
-            if td.size:
-                self._max_td = max(self._max_td, float(td.max()))
+            fresh[idx] = _td_array(td_error_fn(batch), idx.shape[0], self.td_limit)
+        self._td[: self._size] = fresh
+        if fresh.size:
+            self._max_td = max(self._max_td, float(fresh.max()))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -259,6 +398,9 @@ class PrioritizedReplay(_RingBuffer):
     * β grows linearly from ``beta`` to ``beta_final`` over ``beta_steps`` calls of
       ``sample`` (one call = one step; one gradient step in the training loop), then stays.
 
+    A priority must stay at most ``tree.priority_limit`` (the largest float64 / the number of
+    leaves): a |δ| whose priority would exceed it is refused, naming ``td_errors``.
+
     Args:
         capacity: how many transitions to keep.
         alpha: α >= 0, how strongly to prioritise (0 = uniform).
@@ -266,7 +408,7 @@ class PrioritizedReplay(_RingBuffer):
         beta_final: β in [0, 1] reached after ``beta_steps`` samples.
         beta_steps: number of ``sample`` calls over which β anneals (> 0).
         eps: ε > 0 added to |δ| so no transition has priority 0.
-        seed: seed of the memory's own random generator.
+        seed: seed of the memory's own random generator (None or an integer >= 0).
     """
 
     def __init__(
@@ -280,19 +422,28 @@ class PrioritizedReplay(_RingBuffer):
         seed: int | None = None,
     ) -> None:
         super().__init__(capacity, seed)
-        if not (np.isfinite(alpha) and alpha >= 0):
-            raise ValueError(f"alpha must be finite and >= 0, got {alpha}")
+        alpha = real(alpha, "alpha")
+        if not alpha >= 0:
+            raise ValueError(f"alpha must be >= 0, got {alpha}")
         for name, value in (("beta", beta), ("beta_final", beta_final)):
-            if not (0.0 <= value <= 1.0):
+            if not 0.0 <= real(value, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
-        if not (np.isfinite(eps) and eps > 0):
-            raise ValueError(f"eps must be finite and > 0, got {eps}")
-        self.alpha = float(alpha)
+        beta_steps = positive_int(beta_steps, "beta_steps")
+        eps = real(eps, "eps")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.tree = SumTree(self.capacity)
+        limit = self.tree.priority_limit
+        if alpha * math.log(eps) > math.log(limit):  # ε^α, the smallest priority, too large
+            raise ValueError(
+                f"eps must give a priority ε^α <= {limit:.6g} (the tree's priority_limit), "
+                f"got eps={eps} with alpha={alpha}"
+            )
+        self.alpha = alpha
         self.beta0 = float(beta)
         self.beta_final = float(beta_final)
-        self.beta_steps = _positive_int(beta_steps, "beta_steps")
-        self.eps = float(eps)
-        self.tree = SumTree(self.capacity)
+        self.beta_steps = beta_steps
+        self.eps = eps
         self.max_priority = 1.0  # running max of p; never an O(N) scan
         self.sample_calls = 0
 
@@ -308,18 +459,27 @@ class PrioritizedReplay(_RingBuffer):
     def sample(self, batch_size: int) -> Batch:
         """Stratified proportional sample of ``batch_size`` transitions with IS weights."""
         batch_size = self._check_can_sample(batch_size)
+        if not self.tree._sums[1] > 0.0:  # only if every priority underflowed to 0
+            raise ValueError("cannot sample: every stored priority (|δ|+ε)^α is 0")
         uniforms = self._rng.random(batch_size)
-        idx, weights = self.tree.stratified_sample(uniforms, self._size, self.beta)
+        idx, weights = self.tree._stratified_sample(uniforms, self.beta)
         self.sample_calls += 1
         return self._gather(idx, weights)
 
     def update_priorities(self, indices, td_errors) -> None:
         """Set p_i = (|δ_i| + ε)^α for exactly the given (sampled) indices."""
         idx = self._check_indices(indices)
-        td = _check_td_errors(td_errors, idx.shape[0])
+        td = _td_array(td_errors, idx.shape[0])
         pri = np.empty_like(td)
         best = _priorities_from_td(td, self.eps, self.alpha, pri)
-        self.tree.update(idx, pri)
+        limit = self.tree.priority_limit
+        if not best <= limit:
+            k = int(np.flatnonzero(~(pri <= limit))[0])
+            raise ValueError(
+                f"td_errors must give priorities (|δ|+ε)^α <= {limit:.6g} (the tree's "
+                f"priority_limit), got |δ| = {float(td[k])!r} → {float(pri[k])!r} (td_errors[{k}])"
+            )
+        self.tree._update_unchecked(idx, pri)
         self.max_priority = max(self.max_priority, best)
 
     def probabilities(self) -> np.ndarray:

@@ -10,6 +10,16 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._checks import (
+    FLOAT64_MAX,
+    first_bad_index,
+    first_bad_value,
+    float_array,
+    index_array,
+    positive_int,
+    real,
+)
+
 __all__ = ["SumTree"]
 
 
@@ -20,35 +30,18 @@ __all__ = ["SumTree"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _first_bad_index(indices, upper):
-    """Position of the first index outside [0, upper), or -1."""
-    for k in range(indices.shape[0]):
-        if indices[k] < 0 or indices[k] >= upper:
-            return k
-    return -1
-
-
-@numba.njit(cache=True, nogil=True)
-def _first_bad_value(values):
-    """Position of the first value that is negative, NaN or infinite, or -1."""
-    for k in range(values.shape[0]):
-        v = values[k]
-        if not (v >= 0.0 and v < np.inf):  # False for NaN too
-            return k
-    return -1
-
-
-@numba.njit(cache=True, nogil=True)
 def _write_leaf(sums, mins, n_leaves, index, priority):
     """Set one leaf and recompute its ancestors from their children.
 
     Recomputing ``parent = left + right`` (rather than adding the change) means every node is
     always exactly the floating-point sum of its two children: rounding errors cannot pile up
     over millions of updates, so the root never drifts away from the sum of the leaves.
+    The min tree counts a leaf of priority 0 as +inf: it can never be sampled, so it must not
+    set the smallest priority that normalises the importance weights.
     """
     node = n_leaves + index
     sums[node] = priority
-    mins[node] = priority
+    mins[node] = priority if priority > 0.0 else np.inf
     node >>= 1
     while node >= 1:
         left = 2 * node
@@ -58,15 +51,15 @@ def _write_leaf(sums, mins, n_leaves, index, priority):
 
 
 @numba.njit(cache=True, nogil=True)
-def _update_kernel(sums, mins, n_leaves, capacity, indices, priorities):
+def _update_kernel(sums, mins, n_leaves, capacity, limit, indices, priorities):
     """Validate the whole batch first (so a bad batch changes nothing), then write in order.
 
     Returns 0 on success, 1 for a bad index, 2 for a bad priority. Writing in order makes the
     last write win for a duplicated index.
     """
-    if _first_bad_index(indices, capacity) >= 0:
+    if first_bad_index(indices, capacity) >= 0:
         return 1
-    if _first_bad_value(priorities) >= 0:
+    if first_bad_value(priorities, limit) >= 0:
         return 2
     for k in range(indices.shape[0]):
         _write_leaf(sums, mins, n_leaves, indices[k], priorities[k])
@@ -95,58 +88,49 @@ def _descend(sums, n_leaves, value):
 
 @numba.njit(cache=True, nogil=True)
 def _find_kernel(sums, n_leaves, values, out):
-    """Vectorised prefix-sum search. Returns 0, or 1 if a value lies outside [0, total]."""
+    """Vectorised prefix-sum search. Returns -1, or the position of a value outside [0, total]
+    (then nothing is searched)."""
     total = sums[1]
     for k in range(values.shape[0]):
         v = values[k]
         if not (v >= 0.0 and v <= total):  # False for NaN too
-            return 1
-        out[k] = _descend(sums, n_leaves, v)
-    return 0
+            return k
+    for k in range(values.shape[0]):
+        out[k] = _descend(sums, n_leaves, values[k])
+    return -1
 
 
 @numba.njit(cache=True, nogil=True)
-def _stratified_sample_kernel(sums, mins, n_leaves, uniforms, n_stored, beta, out_idx, out_w):
+def _stratified_sample_kernel(sums, mins, n_leaves, uniforms, beta, out_idx, out_w):
     """Stratified proportional sampling with importance-sampling weights.
 
     Segment k of [0, total) is [k·total/B, (k+1)·total/B); value_k = (k + u_k)·total/B.
     P(i) = p_i / total and w_i = (N·P(i))^-β / max_j w_j, where the largest weight belongs to
-    the smallest stored priority: max_j w_j = (N·p_min/total)^-β.
+    the smallest positive priority p_min (the root of the min tree), so
+    w_i = (N·p_i/total)^-β / (N·p_min/total)^-β = (p_i / p_min)^-β: N and the total cancel,
+    and the ratio form cannot underflow to 0/0 however far apart the priorities are.
     """
     total = sums[1]
     batch = uniforms.shape[0]
     segment = total / batch
-    max_weight = (n_stored * mins[1] / total) ** -beta
+    p_min = mins[1]
     for k in range(batch):
         value = min((k + uniforms[k]) * segment, total)
         leaf = _descend(sums, n_leaves, value)
         out_idx[k] = leaf
-        prob = sums[n_leaves + leaf] / total
-        out_w[k] = (n_stored * prob) ** -beta / max_weight
+        out_w[k] = (sums[n_leaves + leaf] / p_min) ** -beta
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_bad_uniform(uniforms):
+    """Position of the first value outside [0, 1) (NaN included), or -1."""
+    for k in range(uniforms.shape[0]):
+        if not (uniforms[k] >= 0.0 and uniforms[k] < 1.0):
+            return k
+    return -1
 
 
 # --------------------------------------------------------------------------------------------
-
-
-def _positive_int(value, name: str) -> int:
-    """``value`` as an int, or a ValueError naming ``name`` (bools and floats are refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _as_index_array(indices) -> np.ndarray:
-    arr = np.asarray(indices)
-    if arr.dtype.kind not in "iu":
-        if arr.size == 0:
-            arr = arr.astype(np.int64)
-        else:
-            raise ValueError(f"indices must be integers, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
-
-
-def _as_float_array(values) -> np.ndarray:
-    return np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
 
 
 class SumTree:
@@ -168,24 +152,35 @@ class SumTree:
     7.5 < 10 → left; 7.5 >= 4 → right with 3.5; 3.5 >= 2 → right with 1.5 → leaf 3.
 
     Both ``update`` and ``find`` are O(log N) per element and vectorised over whole batches.
-    Beside the sums, the tree keeps the minimum over written leaves (never-written leaves count
-    as +inf), which prioritized replay needs to normalise importance weights without an O(N)
-    scan.
+    Beside the sums, the tree keeps the smallest *positive* priority (a min tree in which
+    never-written and zero leaves count as +inf), which prioritized replay needs to normalise
+    importance weights without an O(N) scan.
+
+    Every priority must be finite, >= 0 and at most ``priority_limit`` (the largest float64
+    divided by the number of leaves), so no sum in the tree can overflow to inf.
 
     Args:
         capacity: number of leaves (any positive integer, not only powers of two).
     """
 
     def __init__(self, capacity: int) -> None:
-        self._capacity = _positive_int(capacity, "capacity")
+        self._capacity = positive_int(capacity, "capacity")
         self._n_leaves = 1 << max(0, (self._capacity - 1).bit_length())
         self._sums = np.zeros(2 * self._n_leaves, dtype=np.float64)
         self._mins = np.full(2 * self._n_leaves, np.inf, dtype=np.float64)
+        # n_leaves · limit is the largest float64, and every partial sum is a sum of at most
+        # n_leaves leaves in a power-of-two tree: the root stays finite
+        self._limit = FLOAT64_MAX / self._n_leaves
 
     @property
     def capacity(self) -> int:
         """Number of leaves."""
         return self._capacity
+
+    @property
+    def priority_limit(self) -> float:
+        """The largest priority a leaf may hold: the largest float64 / the number of leaves."""
+        return self._limit
 
     def __len__(self) -> int:
         return self._capacity
@@ -197,29 +192,41 @@ class SumTree:
 
     @property
     def min(self) -> float:
-        """Smallest priority among the leaves written so far (+inf before any write)."""
+        """Smallest *positive* priority among the leaves (+inf while none is positive).
+
+        Leaves of priority 0 are left out: they are never sampled, so they must not set the
+        largest importance weight.
+        """
         return float(self._mins[1])
 
     def update(self, indices, priorities) -> None:
         """Set ``priorities[k]`` at leaf ``indices[k]`` for every k.
 
-        A duplicated index takes its last priority. Raises ValueError, leaving the tree exactly
-        as it was, if any index is outside [0, capacity) or any priority is negative, NaN or
-        infinite.
+        A duplicated index takes its last priority. Raises ValueError (TypeError for
+        non-numbers), leaving the tree exactly as it was, if any index is outside
+        [0, capacity) or any priority is negative, NaN, infinite or above ``priority_limit``.
         """
-        idx = _as_index_array(indices)
-        pri = _as_float_array(priorities)
+        idx = index_array(indices, self._capacity)
+        pri = float_array(priorities, "priorities")
         if idx.shape != pri.shape:
             raise ValueError(
                 f"indices and priorities must have the same length, got {idx.size} and {pri.size}"
             )
-        code = _update_kernel(self._sums, self._mins, self._n_leaves, self._capacity, idx, pri)
-        if code == 1:
-            bad = idx[_first_bad_index(idx, self._capacity)]
-            raise ValueError(f"indices must lie in [0, {self._capacity}), got {bad}")
+        code = _update_kernel(
+            self._sums, self._mins, self._n_leaves, self._capacity, self._limit, idx, pri
+        )
         if code == 2:
-            bad = pri[_first_bad_value(pri)]
-            raise ValueError(f"priorities must be finite and >= 0, got {bad}")
+            k = first_bad_value(pri, self._limit)
+            raise ValueError(
+                f"priorities must be finite, >= 0 and <= priority_limit={self._limit:.6g}, "
+                f"got {float(pri[k])!r} (priorities[{k}])"
+            )
+
+    def _update_unchecked(self, indices: np.ndarray, priorities: np.ndarray) -> None:
+        """``update`` for arguments the caller has already validated (int64 / float64 arrays)."""
+        _update_kernel(
+            self._sums, self._mins, self._n_leaves, self._capacity, self._limit, indices, priorities
+        )
 
     def find(self, values) -> np.ndarray:
         """Return, for each value v, the leaf i with cumsum[i-1] <= v < cumsum[i].
@@ -228,20 +235,21 @@ class SumTree:
         A leaf with priority 0 is never returned. Raises ValueError if the tree is empty (total
         0) or a value lies outside [0, total].
         """
-        vals = _as_float_array(values)
+        vals = float_array(values, "values")
         if not self._sums[1] > 0.0:
             raise ValueError("cannot search a tree whose total priority is 0")
         out = np.empty(vals.shape[0], dtype=np.int64)
-        if _find_kernel(self._sums, self._n_leaves, vals, out) != 0:
-            raise ValueError(f"values must lie in [0, total={self.total}]")
+        k = _find_kernel(self._sums, self._n_leaves, vals, out)
+        if k >= 0:
+            bad = float(vals[k])
+            raise ValueError(
+                f"values must lie in [0, total={self.total!r}], got {bad!r} (values[{k}])"
+            )
         return out
 
     def priorities(self, indices) -> np.ndarray:
         """Priorities stored at the given leaves."""
-        idx = _as_index_array(indices)
-        bad = _first_bad_index(idx, self._capacity)
-        if bad >= 0:
-            raise ValueError(f"indices must lie in [0, {self._capacity}), got {idx[bad]}")
+        idx = index_array(indices, self._capacity)
         return self._sums[self._n_leaves + idx]
 
     def __getitem__(self, indices):
@@ -256,19 +264,34 @@ class SumTree:
 
         Split [0, total) into B equal segments and search value (k + uniforms[k])·total/B in
         segment k. Returns ``(indices, weights)`` with w_i = (N·P(i))^-β / max w, where
-        P(i) = p_i/total, N = ``n_stored`` and max w = (N·p_min/total)^-β, so every weight is
-        in (0, 1]. ``uniforms`` must lie in [0, 1).
+        P(i) = p_i/total, N = ``n_stored`` and max w = (N·p_min/total)^-β with p_min the
+        smallest positive priority, so every weight is in (0, 1] (N cancels: it is checked,
+        1 <= N <= capacity, and kept so the call reads like the formula).
+
+        Raises ValueError if ``uniforms`` is empty or has a value outside [0, 1), if the tree's
+        total is 0, or β lies outside [0, 1].
         """
-        u = _as_float_array(uniforms)
+        u = float_array(uniforms, "uniforms")
         if u.size == 0:
-            raise ValueError("batch_size must be positive, got 0")
+            raise ValueError("uniforms must hold one value per draw, got none")
+        n_stored = positive_int(n_stored, "n_stored")
+        if n_stored > self._capacity:
+            raise ValueError(f"n_stored must be <= capacity={self._capacity}, got {n_stored}")
+        beta = real(beta, "beta")
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f"beta must lie in [0, 1], got {beta}")
+        k = _first_bad_uniform(u)
+        if k >= 0:
+            raise ValueError(f"uniforms must lie in [0, 1), got {float(u[k])!r} (uniforms[{k}])")
         if not self._sums[1] > 0.0:
             raise ValueError("cannot sample from a tree whose total priority is 0")
-        idx = np.empty(u.shape[0], dtype=np.int64)
-        w = np.empty(u.shape[0], dtype=np.float64)
-        _stratified_sample_kernel(
-            self._sums, self._mins, self._n_leaves, u, n_stored, float(beta), idx, w
-        )
+        return self._stratified_sample(u, beta)
+
+    def _stratified_sample(self, uniforms: np.ndarray, beta: float):
+        """``stratified_sample`` for arguments the caller has already validated."""
+        idx = np.empty(uniforms.shape[0], dtype=np.int64)
+        w = np.empty(uniforms.shape[0], dtype=np.float64)
+        _stratified_sample_kernel(self._sums, self._mins, self._n_leaves, uniforms, beta, idx, w)
         return idx, w
 
     def _set_one(self, index: int, priority: float) -> None:

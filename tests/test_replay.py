@@ -1,7 +1,10 @@
 """The three replay memories: sampling frequencies, IS weights, ring buffer, bad input."""
 
+import re
+
 import numpy as np
 import pytest
+from memstate import assert_same_state, snapshot
 from scipy.stats import chisquare
 
 from prdqn_lib import Batch, PrioritizedReplay, TDErrorListReplay, UniformReplay
@@ -210,17 +213,21 @@ def test_same_seed_same_samples(cls):
 
 
 @pytest.mark.parametrize("cls", MEMORIES)
-@pytest.mark.parametrize("capacity", [0, -1, 3.0, None])
-def test_bad_capacity(cls, capacity):
-    with pytest.raises(ValueError, match="capacity"):
+@pytest.mark.parametrize(
+    ("capacity", "error"), [(0, ValueError), (-1, ValueError), (3.0, TypeError), (None, TypeError)]
+)
+def test_bad_capacity(cls, capacity, error):
+    with pytest.raises(error, match=f"capacity must be a positive integer, got {capacity}"):
         cls(capacity)
 
 
 @pytest.mark.parametrize("cls", MEMORIES)
-@pytest.mark.parametrize("batch_size", [0, -4, 2.5])
-def test_bad_batch_size(cls, batch_size):
+@pytest.mark.parametrize(
+    ("batch_size", "error"), [(0, ValueError), (-4, ValueError), (2.5, TypeError), ("8", TypeError)]
+)
+def test_bad_batch_size(cls, batch_size, error):
     memory = fill(cls(10), 5)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(error, match="batch_size must be a positive integer, got"):
         memory.sample(batch_size)
 
 
@@ -234,25 +241,41 @@ def test_sampling_an_empty_memory(cls):
 @pytest.mark.parametrize(
     ("indices", "td", "match"),
     [
-        ([0, 1], [0.5, -0.1], "td_errors"),
-        ([0, 1], [np.nan, 0.1], "td_errors"),
-        ([0, 1], [0.1, np.inf], "td_errors"),
-        ([0, 5], [0.1, 0.1], "indices"),  # 5 transitions stored: 5 is out of range
-        ([-1], [0.1], "indices"),
+        ([0, 1], [0.5, -0.1], r"td_errors .* got -0\.1 \(td_errors\[1\]\)"),
+        ([0, 1], [np.nan, 0.1], r"td_errors .* got nan \(td_errors\[0\]\)"),
+        ([0, 1], [0.1, np.inf], r"td_errors .* got inf"),
+        ([0, 5], [0.1, 0.1], r"indices must lie in \[0, len\(memory\)=5\), got 5"),  # 5 is out
+        ([-1], [0.1], r"indices .* got -1"),
+        (np.array([2**63], dtype=np.uint64), [0.1], "got 9223372036854775808$"),
         ([0, 1], [0.1], "one value per index"),
+        ([0.0], [0.1], TypeError),
+        ([0], ["x"], TypeError),
     ],
 )
 def test_bad_priority_updates_raise_and_change_nothing(cls, indices, td, match):
     memory = fill(cls(10, seed=0), 5)
-    state = lambda m: (  # noqa: E731
-        m.tree._sums.copy()
-        if isinstance(m, PrioritizedReplay)
-        else getattr(m, "_td", np.zeros(1)).copy()
-    )
-    before = state(memory)
-    with pytest.raises(ValueError, match=match):
+    before = snapshot(memory)
+    error = match if isinstance(match, type) else ValueError
+    with pytest.raises(error, match=None if isinstance(match, type) else match):
         memory.update_priorities(indices, td)
-    np.testing.assert_array_equal(state(memory), before)
+    assert_same_state(snapshot(memory), before)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: TDErrorListReplay(10, seed=0), lambda: PrioritizedReplay(10, alpha=1.0, seed=0)],
+)
+def test_huge_td_errors_are_refused_by_name(make):
+    """1e308 twice would overflow the total to inf (then PER samples NaN weights); the error
+    names td_errors, what the caller passed, not the tree's priorities."""
+    memory = fill(make(), 5)
+    before = snapshot(memory)
+    with pytest.raises(ValueError, match=r"td_errors .*1e\+308"):
+        memory.update_priorities([0, 1], [1e308, 1e308])
+    assert_same_state(snapshot(memory), before)
+    memory.update_priorities([0, 1], [1e300, 1e300])  # large but within the limit
+    batch = memory.sample(8)
+    assert np.isfinite(batch.weights).all() and (batch.weights > 0).all()
 
 
 @pytest.mark.parametrize(
@@ -267,6 +290,8 @@ def test_bad_priority_updates_raise_and_change_nothing(cls, indices, td, match):
         ({"beta_steps": 0}, "beta_steps"),
         ({"eps": 0.0}, "eps"),
         ({"eps": -1.0}, "eps"),
+        ({"eps": 1e308, "alpha": 1.0}, "eps must give a priority"),
+        ({"seed": -1}, "seed"),
     ],
 )
 def test_bad_per_parameters(kwargs, match):
@@ -274,9 +299,28 @@ def test_bad_per_parameters(kwargs, match):
         PrioritizedReplay(10, **kwargs)
 
 
-def test_bad_list_eps():
-    with pytest.raises(ValueError, match="eps"):
-        TDErrorListReplay(10, eps=0.0)
+@pytest.mark.parametrize(
+    ("kwargs", "shown"),
+    [
+        ({"eps": "a"}, "eps must be a real number, got 'a'"),
+        ({"alpha": "0.6"}, "alpha must be a real number, got '0.6'"),
+        ({"beta": None}, "beta must be a real number, got None"),
+        ({"beta_final": [1.0]}, "beta_final must be a real number, got [1.0]"),
+        ({"beta_steps": 10.0}, "beta_steps must be a positive integer, got 10.0"),
+        ({"seed": "x"}, "seed must be None or a non-negative integer, got 'x'"),
+    ],
+)
+def test_per_parameters_of_the_wrong_type(kwargs, shown):
+    with pytest.raises(TypeError, match=re.escape(shown)):
+        PrioritizedReplay(10, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("eps", "error"), [(0.0, ValueError), (np.inf, ValueError), ("a", TypeError), (None, TypeError)]
+)
+def test_bad_list_eps(eps, error):
+    with pytest.raises(error, match=f"eps must .*, got {eps!r}"):
+        TDErrorListReplay(10, eps=eps)
 
 
 def test_list_refresh_rejects_bad_errors():
@@ -285,6 +329,34 @@ def test_list_refresh_rejects_bad_errors():
         memory.refresh_td_errors(lambda b: -np.ones(len(b)))
     with pytest.raises(ValueError, match="one value per index"):
         memory.refresh_td_errors(lambda b: np.ones(1))
+    with pytest.raises(TypeError, match="td_error_fn must be callable"):
+        memory.refresh_td_errors(None)
+
+
+def test_list_refresh_is_all_or_nothing():
+    """A later chunk returning NaN (or raising) leaves the earlier chunks unwritten."""
+    memory = fill(TDErrorListReplay(100, seed=0), 70)
+    memory.update_priorities(np.arange(70), np.full(70, 0.25))
+    before = snapshot(memory)
+
+    def nan_in_third_chunk(batch):
+        td = np.full(len(batch), 3.0)
+        if batch.indices[0] >= 64:
+            td[-1] = np.nan
+        return td
+
+    with pytest.raises(ValueError, match=r"td_errors .* got nan \(td_errors\[5\]\)"):
+        memory.refresh_td_errors(nan_in_third_chunk, chunk_size=32)
+    assert_same_state(snapshot(memory), before)
+
+    def raises_in_second_chunk(batch):
+        if batch.indices[0] >= 32:
+            raise RuntimeError("network blew up")
+        return np.full(len(batch), 3.0)
+
+    with pytest.raises(RuntimeError):
+        memory.refresh_td_errors(raises_in_second_chunk, chunk_size=32)
+    assert_same_state(snapshot(memory), before)
 
 
 @pytest.mark.parametrize("cls", MEMORIES)
@@ -292,6 +364,70 @@ def test_obs_shape_mismatch(cls):
     memory = fill(cls(10), 2)
     with pytest.raises(ValueError, match="shape"):
         memory.add(np.zeros(3), 0, 0.0, np.zeros(3), False)
+
+
+OBS = np.arange(4, dtype=np.float32)
+BAD_ADDS = [  # (obs, action, reward, next_obs, terminated), error, what the message shows
+    ((OBS, float("nan"), 1.0, OBS, False), TypeError, "action must be an integer .*, got nan"),
+    ((OBS, "x", 1.0, OBS, False), TypeError, "action .* got 'x'"),
+    ((OBS, 2.7, 1.0, OBS, False), TypeError, "action .* got 2.7"),
+    ((OBS, True, 1.0, OBS, False), TypeError, "action .* got True"),
+    ((OBS, -3, 1.0, OBS, False), ValueError, "action must be a non-negative integer, got -3"),
+    ((OBS, 2**64, 1.0, OBS, False), ValueError, "action .* got 18446744073709551616"),
+    ((OBS, 1, "x", OBS, False), TypeError, "reward must be a real number, got 'x'"),
+    ((OBS, 1, None, OBS, False), TypeError, "reward .* got None"),
+    ((OBS, 1, float("inf"), OBS, False), ValueError, "reward must be finite, got inf"),
+    ((OBS, 1, float("nan"), OBS, False), ValueError, "reward must be finite, got nan"),
+    ((OBS, 1, 1e39, OBS, False), ValueError, r"reward must fit float32 .*, got 1e\+39"),
+    ((OBS, 1, 1.0, OBS, "x"), TypeError, "terminated must be a bool, got 'x'"),
+    ((OBS, 1, 1.0, OBS, 2), ValueError, "terminated .* got 2"),
+    ((OBS, 1, 1.0, OBS, None), TypeError, "terminated .* got None"),
+    (([0, np.nan, 0, 0], 1, 1.0, OBS, False), ValueError, "obs must be finite .*got nan at"),
+    ((OBS, 1, 1.0, [0, 0, np.inf, 0], False), ValueError, "next_obs must be finite .*got inf"),
+    ((None, 1, 1.0, OBS, False), TypeError, "obs must be an array of real numbers, got None"),
+    ((OBS, 1, 1.0, "abcd", False), TypeError, "next_obs must be an array .* got 'abcd'"),
+    ((OBS, 1, 1.0, [[1, 2], [3]], False), TypeError, "next_obs must be an array"),
+    ((OBS[:3], 1, 1.0, OBS, False), ValueError, r"shape \(4,\), got \(3,\) and \(4,\)"),
+]
+
+
+@pytest.mark.parametrize("cls", MEMORIES)
+@pytest.mark.parametrize(("args", "error", "shown"), BAD_ADDS)
+def test_a_refused_add_changes_nothing(cls, args, error, shown):
+    """On a full memory the refused add's slot is the oldest transition: it must survive."""
+    memory = fill(cls(5, seed=0), 7)  # full, wrapped: the next add would overwrite slot 2
+    before = snapshot(memory)
+    with pytest.raises(error, match=shown):
+        memory.add(*args)
+    assert_same_state(snapshot(memory), before)
+
+
+@pytest.mark.parametrize("cls", MEMORIES)
+@pytest.mark.parametrize(("args", "error", "shown"), BAD_ADDS[:-1])
+def test_a_refused_first_add_allocates_nothing(cls, args, error, shown):
+    memory = cls(5, seed=0)
+    before = snapshot(memory)
+    with pytest.raises(error, match=shown):
+        memory.add(*args)
+    assert_same_state(snapshot(memory), before)
+    assert memory._obs is None  # the first good add still fixes the shape
+    memory.add(np.zeros(2), 0, 0.0, np.zeros(2), False)
+    assert memory.sample(1).obs.shape == (1, 2)
+
+
+@pytest.mark.parametrize("cls", MEMORIES)
+def test_add_takes_numpy_scalars_and_other_shapes(cls):
+    memory = cls(4, seed=0)
+    obs = np.ones((2, 3))  # float64, 2-D: stored as float32 rows
+    memory.add(obs, np.int64(1), np.float32(0.5), obs * 2, np.bool_(True))
+    memory.add(obs, np.uint8(0), 2, obs, 0)
+    memory.add(obs, np.array(3), np.array(1.5), obs, 1.0)
+    batch = memory._gather(np.arange(3), np.ones(3))
+    assert batch.obs.shape == (3, 2, 3) and batch.obs.dtype == np.float32
+    np.testing.assert_array_equal(batch.next_obs[0], obs * 2)
+    np.testing.assert_array_equal(batch.actions, [1, 0, 3])
+    np.testing.assert_array_equal(batch.rewards, [0.5, 2.0, 1.5])
+    np.testing.assert_array_equal(batch.terminated, [True, False, True])
 
 
 def test_only_capacity_is_needed():

@@ -1,6 +1,7 @@
 """SumTree against a brute-force cumsum/searchsorted reference."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -15,12 +16,10 @@ class Reference:
 
     def __init__(self, capacity):
         self.leaves = np.zeros(capacity)
-        self.written = np.zeros(capacity, dtype=bool)
 
     def update(self, indices, priorities):
         for i, p in zip(indices, priorities, strict=True):  # in order: last write wins
             self.leaves[i] = p
-            self.written[i] = True
 
     def find(self, values):
         return np.searchsorted(np.cumsum(self.leaves), values, side="right")
@@ -54,8 +53,8 @@ def test_matches_brute_force_reference(case, rnd):
         ref.update(idx, pri)
         np.testing.assert_array_equal(tree.priorities(np.arange(capacity)), ref.leaves)
         assert tree.total == ref.leaves.sum()
-        expected_min = ref.leaves[ref.written].min() if ref.written.any() else math.inf
-        assert tree.min == expected_min
+        positive = ref.leaves[ref.leaves > 0]  # zero leaves are never sampled: not the min
+        assert tree.min == (positive.min() if positive.size else math.inf)
     if tree.total == 0:
         with pytest.raises(ValueError, match="total"):
             tree.find([0.0])
@@ -185,29 +184,42 @@ def test_stratified_sample_weights_follow_the_formula():
 # ---------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("capacity", [0, -3, 2.5, "8", None, True])
+@pytest.mark.parametrize("capacity", [0, -3])
 def test_bad_capacity(capacity):
-    with pytest.raises(ValueError, match="capacity"):
+    with pytest.raises(ValueError, match=f"capacity must be a positive integer, got {capacity}"):
+        SumTree(capacity)
+
+
+@pytest.mark.parametrize("capacity", [2.5, "8", None, True])
+def test_capacity_of_the_wrong_type(capacity):
+    with pytest.raises(TypeError, match="capacity must be a positive integer, got"):
         SumTree(capacity)
 
 
 @pytest.mark.parametrize(
     ("indices", "priorities", "match"),
     [
-        ([0, 1], [1.0, -0.5], "priorities"),
-        ([0, 1], [1.0, np.nan], "priorities"),
-        ([0, 1], [np.inf, 1.0], "priorities"),
-        ([0, 10], [1.0, 1.0], "indices"),
-        ([-1, 0], [1.0, 1.0], "indices"),
-        ([0.5], [1.0], "indices"),
+        ([0, 1], [1.0, -0.5], r"priorities .* got -0\.5 \(priorities\[1\]\)"),
+        ([0, 1], [1.0, np.nan], r"priorities .* got nan"),
+        ([0, 1], [np.inf, 1.0], r"priorities .* got inf \(priorities\[0\]\)"),
+        ([0, 1], [1e308, 1e308], r"priority_limit=1\.1\d*e\+307, got 1e\+308"),  # total: inf
+        ([0, 10], [1.0, 1.0], r"indices must lie in \[0, 10\), got 10 \(indices\[1\]\)"),
+        ([-1, 0], [1.0, 1.0], r"indices must lie in \[0, 10\), got -1"),
+        (np.array([2**63], dtype=np.uint64), [1.0], r"got 9223372036854775808$"),
+        ([2**64], [1.0], r"got 18446744073709551616$"),
         ([0, 1], [1.0], "same length"),
+        ([0.5], [1.0], TypeError),
+        ([True], [1.0], TypeError),
+        ([0], ["a"], TypeError),
+        ([0], [None], TypeError),
     ],
 )
 def test_bad_update_raises_and_leaves_tree_unchanged(indices, priorities, match):
     tree = SumTree(10)
     tree.update(np.arange(10), np.arange(10.0) + 1)
     before = (tree._sums.copy(), tree._mins.copy())
-    with pytest.raises(ValueError, match=match):
+    error = match if isinstance(match, type) else ValueError
+    with pytest.raises(error, match=None if isinstance(match, type) else match):
         tree.update(indices, priorities)
     np.testing.assert_array_equal(tree._sums, before[0])
     np.testing.assert_array_equal(tree._mins, before[1])
@@ -217,7 +229,8 @@ def test_bad_update_raises_and_leaves_tree_unchanged(indices, priorities, match)
 def test_find_rejects_values_outside_the_total(value):
     tree = SumTree(10)
     tree.update(np.arange(10), np.arange(10.0) + 1)  # total 55
-    with pytest.raises(ValueError, match="values"):
+    shown = re.escape(f"got {value!r} (values[1])")
+    with pytest.raises(ValueError, match=r"values must lie in \[0, total=55\.0\], " + shown):
         tree.find([1.0, value])
 
 
@@ -232,3 +245,85 @@ def test_find_and_sample_on_an_empty_tree():
 def test_priorities_rejects_out_of_range():
     with pytest.raises(ValueError, match="indices"):
         SumTree(4).priorities([4])
+
+
+def test_min_is_the_smallest_positive_priority():
+    """A zero leaf is never sampled, so it must not be the min that normalises the weights."""
+    tree = SumTree(4)
+    assert tree.min == math.inf
+    tree.update([0, 1, 2], [0.0, 2.0, 0.5])
+    assert tree.min == 0.5
+    tree.update([2], [0.0])
+    assert tree.min == 2.0
+    tree.update([1], [0.0])
+    assert tree.min == math.inf and tree.total == 0.0
+
+
+def test_a_zero_leaf_does_not_zero_the_weights():
+    tree = SumTree(4)
+    tree.update([0, 1, 2, 3], [0.0, 1.0, 2.0, 4.0])
+    idx, w = tree.stratified_sample(np.linspace(0, 0.99, 7), 4, 1.0)
+    assert (idx > 0).all()  # the zero leaf is never drawn
+    np.testing.assert_allclose(w, 1.0 / tree[idx])  # (p_i / p_min)^-β with p_min = 1
+    assert w.max() == 1.0
+
+
+def test_priorities_up_to_the_limit_keep_the_total_finite():
+    tree = SumTree(5)  # 8 leaves
+    assert tree.priority_limit == np.finfo(np.float64).max / 8
+    tree.update(np.arange(5), np.full(5, tree.priority_limit))
+    assert math.isfinite(tree.total) and tree.total == 5 * tree.priority_limit
+    idx, w = tree.stratified_sample(np.full(3, 0.5), 5, 0.4)
+    assert np.isfinite(w).all() and (w == 1.0).all()
+    with pytest.raises(ValueError, match="priority_limit"):
+        tree.update([0], [np.nextafter(tree.priority_limit, np.inf)])
+
+
+def test_weights_of_priorities_far_apart_stay_finite():
+    """(N·P_min)^-β would underflow to 0/0 here; (p_i / p_min)^-β does not."""
+    tree = SumTree(2)
+    tree.update([0, 1], [1e-300, 1e300])
+    idx, w = tree.stratified_sample(np.array([0.0, 0.999]), 2, 1.0)
+    assert list(idx) == [0, 1]  # v = 0 lies in leaf 0's interval [0, 1e-300)
+    assert list(w) == [1.0, 0.0]  # (1e300 / 1e-300)^-1 rounds to 0: never NaN
+    idx, w = tree.stratified_sample(np.array([0.0, 0.999]), 2, 0.0)
+    assert (w == 1.0).all()
+
+
+@pytest.mark.parametrize(
+    ("uniforms", "n_stored", "beta", "error", "match"),
+    [
+        (
+            [0.5, 1.0],
+            4,
+            0.4,
+            ValueError,
+            r"uniforms must lie in \[0, 1\), got 1\.0 \(uniforms\[1\]\)",
+        ),
+        ([-0.1], 4, 0.4, ValueError, r"got -0\.1 \(uniforms\[0\]\)"),
+        ([np.nan], 4, 0.4, ValueError, r"uniforms .* got nan"),
+        ([], 4, 0.4, ValueError, "uniforms"),
+        (["a"], 4, 0.4, TypeError, "uniforms"),
+        ([0.5], 0, 0.4, ValueError, "n_stored must be a positive integer, got 0"),
+        ([0.5], -3, 0.4, ValueError, "n_stored .* got -3"),
+        ([0.5], 5, 0.4, ValueError, "n_stored must be <= capacity=4, got 5"),
+        ([0.5], 2.5, 0.4, TypeError, "n_stored .* got 2.5"),
+        ([0.5], 4, np.nan, ValueError, "beta must be finite, got nan"),
+        ([0.5], 4, -2, ValueError, r"beta must lie in \[0, 1\], got -2"),
+        ([0.5], 4, 1.5, ValueError, r"beta must lie in \[0, 1\], got 1\.5"),
+        ([0.5], 4, None, TypeError, "beta must be a real number, got None"),
+    ],
+)
+def test_stratified_sample_checks_its_arguments(uniforms, n_stored, beta, error, match):
+    tree = SumTree(4)
+    tree.update([0, 1, 2, 3], [0.0, 1.0, 2.0, 4.0])
+    with pytest.raises(error, match=match):
+        tree.stratified_sample(uniforms, n_stored, beta)
+
+
+def test_reads_check_their_indices():
+    tree = SumTree(4)
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\), got -1"):
+        tree[-1]
+    with pytest.raises(TypeError, match="indices must be integers, got 1.5"):
+        tree[1.5]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
+from . import __version__
 from .config import VARIANTS, Config
 
 
@@ -15,7 +17,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (and exit status 2)."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        one_line = " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {one_line}\n")
 
 
 def _positive_int(text: str) -> int:
@@ -48,19 +51,109 @@ def _override(text: str) -> tuple[str, str]:
     return key, value
 
 
+def _parse_value(key: str, text: str):
+    """The text of ``--set key=text`` as the type of Config's field ``key``."""
+    kind = {f.name: f.type for f in dataclasses.fields(Config)}[key]
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind.startswith("tuple[int"):
+            return tuple(int(x) for x in text.split(","))
+        if kind == "bool":
+            return {"true": True, "1": True, "false": False, "0": False}[text.lower()]
+    except (ValueError, KeyError):
+        expected = {"int": "an integer", "float": "a real number", "bool": "true or false"}
+        what = expected.get(kind, "comma-separated integers, e.g. 64,64")
+        raise ValueError(f"--set {key}={text}: {key} must be {what}") from None
+    return text
+
+
 def _apply_overrides(config: Config, overrides: list[tuple[str, str]]) -> Config:
-    changes = {}
-    for key, text in overrides:
-        default = getattr(config, key)
-        if isinstance(default, tuple):
-            changes[key] = tuple(int(x) for x in text.split(","))
-        else:
-            changes[key] = type(default)(text)
+    changes = {key: _parse_value(key, text) for key, text in overrides}
     return dataclasses.replace(config, **changes)
+
+
+def check_env(env_id: str) -> None:
+    """Raise ValueError (one line) unless ``env_id`` is a gymnasium id the agent can train on:
+    known to gymnasium, makeable, Box observations, Discrete actions numbered from 0."""
+    import gymnasium as gym
+
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as exc:
+        raise ValueError(f"env_id {env_id!r} is not a gymnasium environment: {exc}") from None
+    try:
+        env = gym.make(env_id)
+    except Exception as exc:  # a missing dependency, a broken entry point, ...
+        raise ValueError(f"env_id {env_id!r} cannot be made: {type(exc).__name__}: {exc}") from None
+    try:
+        obs_space, act_space = env.observation_space, env.action_space
+    finally:
+        env.close()
+    if not isinstance(obs_space, gym.spaces.Box):
+        raise ValueError(f"env_id {env_id!r}: the agent needs Box observations, got {obs_space}")
+    if not isinstance(act_space, gym.spaces.Discrete) or int(act_space.start) != 0:
+        raise ValueError(
+            f"env_id {env_id!r}: the agent needs Discrete actions numbered from 0, got {act_space}"
+        )
+
+
+def _out_problem(out: Path, force: bool) -> str | None:
+    """Why ``--out`` cannot be used (None if it can), without creating or writing anything."""
+    try:
+        if out.exists():
+            if not out.is_dir():
+                return f"--out {out} exists and is not a folder"
+            if any(out.iterdir()) and not force:
+                return f"--out {out} is not empty; choose another folder or pass --force"
+            if not os.access(out, os.W_OK | os.X_OK):
+                return f"--out {out} is not writable"
+            return None
+        parent = out.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"--out {out} cannot be created: {parent} is a file, not a folder"
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return f"--out {out} cannot be created: {parent} is not writable"
+    except OSError as exc:
+        return f"--out {out} is not usable: {exc.strerror or exc}"
+    return None
+
+
+def _claim_out(out: Path, config: Config) -> list[Path]:
+    """Create ``out`` (and missing parents) and write config.json into it. Returns the folders
+    it created; on failure removes them again and raises OSError."""
+    created = []
+    try:
+        for folder in [*reversed(out.absolute().parents), out.absolute()]:
+            if not folder.exists():
+                folder.mkdir()
+                created.append(folder)
+        config.save(out / "config.json")
+    except OSError:
+        _release_out(out, created)
+        raise
+    return created
+
+
+def _release_out(out: Path, created: list[Path]) -> None:
+    """Undo ``_claim_out``: config.json and the folders it created (if they are empty)."""
+    if created:
+        (out / "config.json").unlink(missing_ok=True)
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m prdqn_lib", description="prdqn: PER for DQN on CartPole.")
+    parser.add_argument("--version", action="version", version=f"prdqn_lib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser(
         "train",
@@ -97,14 +190,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_train(args, parser) -> int:
+    # 1. validate everything (arguments, environment, --out) before anything is written
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        parser.error(f"--out {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        parser.error(f"--out {out} is not empty; choose another folder or pass --force")
     try:
         config = Config(variant=args.variant, seed=args.seed, total_steps=args.steps)
         config = _apply_overrides(config, args.overrides)
+    except (ValueError, TypeError) as exc:
+        parser.error(str(exc))
+    problem = _out_problem(out, args.force)
+    if problem:
+        parser.error(problem)
+    try:
+        check_env(config.env_id)
     except ValueError as exc:
         parser.error(str(exc))
 
@@ -118,32 +215,54 @@ def run_train(args, parser) -> int:
     from .render import record_run
     from .train import run_summary, train
 
-    out.mkdir(parents=True, exist_ok=True)
-    config.save(out / "config.json")
-    result = train(config, progress=not args.no_progress)
+    # 2. claim --out (config.json), train, then write the results
+    try:
+        created = _claim_out(out, config)
+    except OSError as exc:
+        parser.error(f"--out {out} is not usable: {exc.strerror or exc}")
+    try:
+        result = train(config, progress=not args.no_progress)
+    except KeyboardInterrupt:  # before the loop started (the loop handles its own Ctrl-C)
+        _release_out(out, created)
+        print("interrupted before training started; nothing written", file=sys.stderr)
+        return 130
+    except Exception:  # a bug: leave --out as it was, and show the traceback
+        _release_out(out, created)
+        raise
     history = result.history
-    history.save(out)
-    result.agent.save(out / "agent.pt")
-    if result.best_agent is not None:
-        result.best_agent.save(out / "best_agent.pt")
-    ax = plot_learning_curve(
-        history, title=f"{config.variant}, seed {config.seed}", variant=config.variant
-    )
-    ax.figure.savefig(out / "learning_curve.png", dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)
-    episode = record_run(
-        result,
-        args.render,
-        gif_path=out / "episode.gif",
-        mp4_path=out / "episode.mp4" if args.mp4 else None,
-        seed=config.seed + 20_000,
-    )
-    summary = {
-        **run_summary(config, history),
-        "rendered_agent": episode.caption,
-        "rendered_episode_return": episode.episode_return,
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary = {**run_summary(config, history), "rendered_agent": None,
+               "rendered_episode_return": None}  # fmt: skip
+    media = [out / "episode.gif", *([out / "episode.mp4"] if args.mp4 else [])]
+    stage = "summary.json"
+    try:  # a second Ctrl-C while writing: keep what is written, always keep summary.json
+        _write_json(out / "summary.json", summary)
+        stage = "history and agents"
+        history.save(out)
+        result.agent.save(out / "agent.pt")
+        if result.best_agent is not None:
+            result.best_agent.save(out / "best_agent.pt")
+        stage = "learning_curve.png"
+        ax = plot_learning_curve(
+            history, title=f"{config.variant}, seed {config.seed}", variant=config.variant
+        )
+        ax.figure.savefig(out / "learning_curve.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
+        stage = "the episode"
+        episode = record_run(
+            result, args.render, gif_path=media[0], mp4_path=media[1] if args.mp4 else None,
+            seed=config.seed + 20_000,
+        )  # fmt: skip
+        summary["rendered_agent"] = episode.caption
+        summary["rendered_episode_return"] = episode.episode_return
+        _write_json(out / "summary.json", summary)
+    except KeyboardInterrupt:
+        if stage == "the episode":
+            for path in media:  # half-written
+                path.unlink(missing_ok=True)
+        _write_json(out / "summary.json", {**summary, "writing_interrupted_at": stage})
+        print(f"interrupted while writing {stage}: {out}/ holds summary.json and what was "
+              f"written before", file=sys.stderr)  # fmt: skip
+        return 130
     state = "interrupted" if history.interrupted else "done"
     print(
         f"{state}: {history.env_steps} steps, solved at {summary['steps_to_solve']}, "
@@ -151,6 +270,10 @@ def run_train(args, parser) -> int:
         f"rendered the {episode.caption}; wrote {out}/"
     )
     return 130 if history.interrupted else 0
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,7 @@ class Config:
     num_threads: int = 1  # torch threads: 1 is fastest for these tiny networks on a CPU
 
     def __post_init__(self) -> None:
+        self._check_types()
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
         positive = (
@@ -92,10 +95,44 @@ class Config:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.loss not in ("huber", "mse"):
             raise ValueError(f"loss must be 'huber' or 'mse', got {self.loss!r}")
-        if self.max_grad_norm < 0 or self.alpha < 0 or not self.priority_eps > 0:
-            raise ValueError("max_grad_norm and alpha must be >= 0 and priority_eps > 0")
+        for name in ("max_grad_norm", "alpha"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.priority_eps > 0:
+            raise ValueError(f"priority_eps must be > 0, got {self.priority_eps}")
         if not self.hidden or any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden must be positive layer widths, got {self.hidden}")
+
+    def _check_types(self) -> None:
+        """Every field by its annotation, so a new field is covered without a line here: a
+        float field takes a finite real number (stored as float), an int field an integer
+        (not a bool or a float), a str field a str, a tuple[int, ...] field integers.
+        TypeError / ValueError name the field and show the value."""
+        for f in dataclasses.fields(self):
+            name, value = f.name, getattr(self, f.name)
+            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            if kind == "float":
+                if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real):
+                    raise TypeError(f"{name} must be a real number, got {value!r}")
+                if not math.isfinite(value):
+                    raise ValueError(f"{name} must be finite, got {value!r}")
+                object.__setattr__(self, name, float(value))
+            elif kind == "int":
+                if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                    raise TypeError(f"{name} must be an integer, got {value!r}")
+                object.__setattr__(self, name, int(value))
+            elif kind == "bool":
+                if not isinstance(value, bool):
+                    raise TypeError(f"{name} must be True or False, got {value!r}")
+            elif kind == "str":
+                if not isinstance(value, str):
+                    raise TypeError(f"{name} must be a string, got {value!r}")
+            elif kind.startswith("tuple[int"):
+                if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+                    raise TypeError(f"{name} must be a tuple of integers, got {value!r}")
+                if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in value):
+                    raise TypeError(f"{name} must be a tuple of integers, got {value!r}")
+                object.__setattr__(self, name, tuple(int(v) for v in value))
 
     @property
     def double(self) -> bool:

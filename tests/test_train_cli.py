@@ -1,13 +1,18 @@
 """The training loop, History, rendering and the command line, on the real CartPole."""
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import gymnasium as gym
 import imageio.v3 as iio
 import pytest
 
+import prdqn_lib
 from prdqn_lib.agent import Agent
+from prdqn_lib.cli import main as cli_main
 from prdqn_lib.config import Config
 from prdqn_lib.render import record_episode
 from prdqn_lib.train import Evaluator, History, train
@@ -167,13 +172,110 @@ def test_cli_writes_its_files(tmp_path):
         (["--variant", "dqn", "--set", "warp=9"], "KEY=VALUE"),
         (["--variant", "dqn", "--set", "lr=-1"], "lr must be positive"),
         (["--variant", "dqn", "--bogus"], "unrecognized arguments"),
+        (["--variant", "dqn", "--set", "lr=inf"], "lr must be finite, got inf"),
+        (["--variant", "dqn", "--set", "alpha=nan"], "alpha must be finite, got nan"),
+        (["--variant", "dqn", "--set", "lr=abc"], "--set lr=abc: lr must be a real number"),
+        (["--variant", "dqn", "--set", "hidden=64,abc"], "--set hidden=64,abc: hidden must be"),
+        (["--variant", "dqn", "--set", "batch_size=2.5"], "--set batch_size=2.5: batch_size"),
+        (["--variant", "dqn", "--set", "env_id=Pendulum-v1"], "needs Discrete actions"),
+        (["--variant", "dqn", "--set", "env_id=FrozenLake-v1"], "needs Box observations"),
+        (["--variant", "dqn", "--set", "env_id=NoSuchEnv-v0"], "'NoSuchEnv-v0' is not a gym"),
     ],
 )
 def test_cli_rejects_bad_flags(tmp_path, args, match):
     r = cli("train", "--out", str(tmp_path / "x"), *args)
     assert r.returncode == 2
     assert match in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert not (tmp_path / "x").exists()
+    assert r.stdout == ""
+    assert not (tmp_path / "x").exists()  # so the retry needs no --force
+
+
+def listing(folder):
+    return sorted((str(p.relative_to(folder)), p.read_bytes()) for p in folder.rglob("*")
+                  if p.is_file())  # fmt: skip
+
+
+@pytest.mark.parametrize("flag", ["--set env_id=Pendulum-v1", "--set lr=nan", "--set gamma=2"])
+def test_cli_leaves_an_existing_out_as_it_was(tmp_path, flag):
+    """Even with --force, a refused run writes nothing (no lone config.json)."""
+    (tmp_path / "keep.txt").write_text("mine")
+    before = listing(tmp_path)
+    r = cli("train", "--variant", "dqn", "--out", str(tmp_path), "--force", *flag.split())
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert listing(tmp_path) == before
+
+
+def test_cli_refuses_an_out_inside_a_file(tmp_path):
+    (tmp_path / "f").write_text("a file")
+    r = cli("train", "--variant", "dqn", "--out", str(tmp_path / "f" / "run"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "is a file, not a folder" in r.stderr
+    assert (tmp_path / "f").read_text() == "a file"
+
+
+def test_cli_refuses_an_out_it_cannot_create(tmp_path):
+    """/proc refuses new folders even to root: mkdir fails after the checks, and is undone."""
+    r = cli("train", "--variant", "dqn", "--out", "/proc/prdqn-test/run")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "/proc/prdqn-test/run is not usable" in r.stderr
+    assert not Path("/proc/prdqn-test").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_cli_refuses_a_read_only_folder(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        for out in (ro, ro / "run"):
+            r = cli("train", "--variant", "dqn", "--out", str(out))
+            assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+            assert "not writable" in r.stderr
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o755)
+
+
+def test_cli_version():
+    r = cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"prdqn_lib {prdqn_lib.__version__}"
+
+
+QUICK = ["--steps", "300", "--no-progress", "--set", "learning_starts=100", "--set",
+         "eval_every=100", "--set", "eval_episodes=2"]  # fmt: skip
+
+
+def test_a_second_ctrl_c_while_writing_the_gif_keeps_summary_json(tmp_path, monkeypatch, capsys):
+    import prdqn_lib.render
+
+    def interrupted(*args, gif_path=None, **kwargs):
+        gif_path.write_bytes(b"GIF89a half")  # a half-written file ...
+        raise KeyboardInterrupt  # ... when the second Ctrl-C lands
+
+    monkeypatch.setattr(prdqn_lib.render, "record_run", interrupted)
+    out = tmp_path / "run"
+    assert cli_main(["train", "--variant", "dqn", "--out", str(out), *QUICK]) == 130
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["env_steps"] == 300 and summary["rendered_agent"] is None
+    assert summary["writing_interrupted_at"] == "the episode"
+    assert not (out / "episode.gif").exists()  # the half-written GIF is removed
+    for name in ("history.csv", "eval.csv", "agent.pt", "learning_curve.png", "config.json"):
+        assert (out / name).exists(), name
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted while writing the episode" in err[0]
+
+
+def test_a_crash_in_training_leaves_out_as_it_was(tmp_path, monkeypatch):
+    import prdqn_lib.train
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(prdqn_lib.train, "train", crash)
+    out = tmp_path / "new" / "run"
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli_main(["train", "--variant", "dqn", "--out", str(out), *QUICK])
+    assert list(tmp_path.iterdir()) == []  # config.json and both folders removed again
 
 
 def test_cli_does_not_overwrite(tmp_path):

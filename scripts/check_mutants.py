@@ -2,19 +2,23 @@
 
 Each mutant is one small, plausible bug (most are mistakes the sources or public PER code
 make). A mutant "survives" if the test suite still passes with it, which would mean a test is
-missing. Usage: ``python scripts/check_mutants.py`` (a few minutes; not part of CI).
+missing. Usage: ``python scripts/check_mutants.py`` (a few minutes; not part of CI), or
+``--only TEXT`` for the mutants whose label contains TEXT, ``--list`` to see them.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TEST_FILES = ["test_sumtree.py", "test_replay.py", "test_stateful.py"]
 
 # (file, original text, broken text, what the bug is)
 MUTANTS = [
@@ -38,9 +42,9 @@ MUTANTS = [
         "first write wins",
     ),
     (
-        "sumtree.py",
-        "if not (v >= 0.0 and v < np.inf):",
-        "if not (v >= -1.0 and v < np.inf):",
+        "_checks.py",
+        "if not (v >= 0.0 and v <= limit):",
+        "if not (v >= -1.0 and v <= limit):",
         "negative priorities accepted",
     ),
     (
@@ -51,9 +55,27 @@ MUTANTS = [
     ),
     (
         "sumtree.py",
-        "max_weight = (n_stored * mins[1] / total) ** -beta",
-        "max_weight = 1.0",
+        "out_w[k] = (sums[n_leaves + leaf] / p_min) ** -beta",
+        "out_w[k] = (sums[n_leaves + leaf] / total) ** -beta",
         "weights not normalised",
+    ),
+    (
+        "sumtree.py",
+        "mins[node] = priority if priority > 0.0 else np.inf",
+        "mins[node] = priority",
+        "min counts zero leaves (every IS weight 0)",
+    ),
+    (
+        "sumtree.py",
+        "self._limit = FLOAT64_MAX / self._n_leaves",
+        "self._limit = FLOAT64_MAX",
+        "no priority limit (the total overflows to inf)",
+    ),
+    (
+        "sumtree.py",
+        "k = _first_bad_uniform(u)",
+        "k = -1",
+        "stratified_sample takes uniforms outside [0, 1)",
     ),
     (
         "sumtree.py",
@@ -92,34 +114,129 @@ MUTANTS = [
         "self._size = self._size + 1",
         "ring buffer size overflows",
     ),
+    (
+        "replay.py",
+        "    for j in range(obs.shape[0]):\n        if not np.isfinite(obs[j]):",
+        "    for j in range(obs.shape[0]):\n        obs_buf[i, j] = obs[j]\n"
+        "    for j in range(obs.shape[0]):\n        if not np.isfinite(obs[j]):",
+        "a rejected add overwrites the slot's obs",
+    ),
+    (
+        "replay.py",
+        "if type(action) is not int or not 0 <= action <= INT64_MAX:",
+        "if False:",
+        "action unchecked (numpy fails after the obs are written)",
+    ),
+    (
+        "replay.py",
+        "if _store_obs_kernel(self._obs_flat, self._next_flat, i, obs, next_obs):",
+        "if _store_obs_kernel(self._obs_flat, self._next_flat, i, obs, next_obs) and False:",
+        "NaN observations stored",
+    ),
+    (
+        "replay.py",
+        "fresh[idx] = _td_array(",
+        "fresh[idx] = self._td[idx] = _td_array(",
+        "refresh writes chunk by chunk (not all or nothing)",
+    ),
+    (
+        "replay.py",
+        "if not best <= limit:",
+        "if False:",
+        "PER priority overflow reported by the tree as 'priorities'",
+    ),
 ]
 
 
-def main() -> int:
-    survivors = 0
+def run_mutant(file: str, old: str, new: str, tests: list[str]) -> bool | None:
+    """True if the tests catch the mutant, False if it survives, None if its text is missing.
+
+    The copy lives in a temporary folder that is removed however the run ends (Ctrl-C, a
+    SIGTERM from a timeout): the pytest child is stopped first, so it cannot write into the
+    folder while it is being removed.
+    """
+    tmp = tempfile.mkdtemp(prefix="prdqn-mutant-")
+    proc = None
+    try:
+        pkg = Path(tmp) / "prdqn_lib"
+        shutil.copytree(ROOT / "prdqn_lib", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+        source = (pkg / file).read_text()
+        if source.count(old) != 1:
+            return None
+        (pkg / file).write_text(source.replace(old, new))
+        env = {**os.environ, "PYTHONPATH": tmp, "NUMBA_CACHE_DIR": str(Path(tmp) / "nc")}
+        env.setdefault("HYPOTHESIS_PROFILE", "ci")
+        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+        check = [sys.executable, "-c", "import prdqn_lib; print(prdqn_lib.__file__)"]
+        where = subprocess.run(check, cwd=tmp, env=env, capture_output=True, text=True)
+        assert where.stdout.startswith(tmp), f"mutant not imported: {where.stdout}"
+        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+        return proc.wait() != 0
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # unwinds through run_mutant's cleanup
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Run the test suite against deliberately broken copies of prdqn_lib (a few "
+        "minutes for all of them) and report which the tests catch. Exit status 1 if any "
+        "survives.",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        action="append",
+        default=[],
+        help="run only the mutants whose label contains TEXT (repeatable)",
+    )
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument(
+        "--tests",
+        metavar="FILE",
+        nargs="+",
+        default=TEST_FILES,
+        help=f"test files under tests/ to run (default: {' '.join(TEST_FILES)})",
+    )
+    args = parser.parse_args(argv)  # fmt: skip
+    mutants = [m for m in MUTANTS if not args.only or any(t in m[3] for t in args.only)]
+    if args.list:
+        for _, _, _, label in MUTANTS:
+            print(label)
+        return 0
+    if not mutants:
+        parser.error(f"no mutant label contains {' or '.join(map(repr, args.only))} (see --list)")
+    signal.signal(signal.SIGTERM, _stop)
     # absolute paths, run from the temporary folder: ``python -m pytest`` puts its working
     # directory first on sys.path, which must hold the mutant, not the real package
-    tests = [str(ROOT / "tests" / "test_sumtree.py"), str(ROOT / "tests" / "test_replay.py")]
-    for file, old, new, label in MUTANTS:
-        with tempfile.TemporaryDirectory() as tmp:
-            pkg = Path(tmp) / "prdqn_lib"
-            shutil.copytree(ROOT / "prdqn_lib", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-            source = (pkg / file).read_text()
-            if source.count(old) != 1:
-                print(f"SKIP (text not found once): {label}")
-                survivors += 1
-                continue
-            (pkg / file).write_text(source.replace(old, new))
-            env = {**os.environ, "PYTHONPATH": tmp, "NUMBA_CACHE_DIR": str(Path(tmp) / "nc")}
-            cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
-            check = [sys.executable, "-c", "import prdqn_lib; print(prdqn_lib.__file__)"]
-            where = subprocess.run(check, cwd=tmp, env=env, capture_output=True, text=True)
-            assert where.stdout.startswith(tmp), f"mutant not imported: {where.stdout}"
-            result = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
-            caught = result.returncode != 0
+    tests = [str(ROOT / "tests" / name) for name in args.tests]
+    missing = [t for t in tests if not Path(t).is_file()]
+    if missing:
+        parser.error(f"no such test file: {', '.join(missing)}")
+    survivors = 0
+    try:
+        for file, old, new, label in mutants:
+            caught = run_mutant(file, old, new, tests)
+            if caught is None:
+                print(f"SKIP (text not found once): {label}", flush=True)
+            else:
+                print(f"{'caught  ' if caught else 'SURVIVED'}  {label}", flush=True)
             survivors += not caught
-            print(f"{'caught  ' if caught else 'SURVIVED'}  {label}", flush=True)
-    print(f"{len(MUTANTS) - survivors} of {len(MUTANTS)} mutants caught")
+    except KeyboardInterrupt:
+        print("stopped; the temporary copies are removed", file=sys.stderr)
+        return 130
+    print(f"{len(mutants) - survivors} of {len(mutants)} mutants caught")
     return 1 if survivors else 0
 
 

@@ -10,6 +10,7 @@ by CI (``PRDQN_QUICK=1 pytest --nbval-lax notebooks/``) never writes the noteboo
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -23,13 +24,22 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Re-execute the notebooks in place in full mode (a few minutes each), so "
+        "their committed outputs are those of a full run. A notebook whose cell fails is left "
+        "untouched and makes the exit status 1."
+    )
+    parser.add_argument("patterns", nargs="*", metavar="PATTERN",
+                        help="run only the notebooks whose file name contains a PATTERN "
+                             "(default: all)")  # fmt: skip
+    args = parser.parse_args(argv)
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    if argv:
-        paths = [p for p in paths if any(pattern in p.name for pattern in argv)]
+    if args.patterns:
+        paths = [p for p in paths if any(pattern in p.name for pattern in args.patterns)]
         if not paths:
-            print(f"no notebook matches {argv}", file=sys.stderr)
-            return 2
+            names = ", ".join(p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+            parser.error(f"no notebook name contains {' or '.join(args.patterns)} ({names})")
     os.environ.pop("PRDQN_QUICK", None)  # full runs only
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     failed = []
@@ -51,4 +61,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

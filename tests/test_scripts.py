@@ -1,0 +1,56 @@
+"""The maintenance scripts answer --help at once, and a stopped mutant run cleans up."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.mark.parametrize("script", ["check_mutants.py", "run_notebooks.py"])
+def test_help_answers_at_once(script, tmp_path):
+    start = time.perf_counter()
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    r = subprocess.run([sys.executable, str(SCRIPTS / script), "--help"], capture_output=True,
+                       text=True, timeout=60, env=env)  # fmt: skip
+    assert r.returncode == 0 and r.stdout.startswith("usage:"), r.stderr
+    assert time.perf_counter() - start < 30 and list(tmp_path.iterdir()) == []
+
+
+def test_run_notebooks_names_a_pattern_that_matches_nothing():
+    r = subprocess.run([sys.executable, str(SCRIPTS / "run_notebooks.py"), "no-such"],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and "no notebook name contains no-such" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 2  # usage + the error, argparse's way
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_mutant_run_removes_its_copy(tmp_path, sig):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) or a SIGTERM."""
+    proc = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "check_mutants.py"), "--only", "float32 tree"],
+        env={**os.environ, "TMPDIR": str(tmp_path)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not any(tmp_path.glob("prdqn-mutant-*/prdqn_lib/replay.py")):
+            assert time.monotonic() < deadline and proc.poll() is None, "no mutant copy made"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the pytest child is starting
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "stopped" in err
+    assert not list(tmp_path.glob("prdqn-mutant-*"))

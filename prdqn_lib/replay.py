@@ -1,4 +1,5 @@
-"""Three replay memories with one interface: uniform, the list-based TD-error memory, and PER.
+"""Four replay memories with one interface: uniform, the list-based TD-error memory, and PER
+(proportional on a SumTree, and rank-based on an order-statistics tree).
 
 Every memory stores transitions in preallocated numpy arrays used as a ring buffer (sized from
 the first ``add``), and offers::
@@ -36,9 +37,10 @@ from ._checks import (
 from ._checks import (
     seed as check_seed,
 )
+from .ranktree import RankTree
 from .sumtree import SumTree
 
-__all__ = ["Batch", "UniformReplay", "TDErrorListReplay", "PrioritizedReplay"]
+__all__ = ["Batch", "UniformReplay", "TDErrorListReplay", "PrioritizedReplay", "RankBasedReplay"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -486,3 +488,115 @@ class PrioritizedReplay(_RingBuffer):
         """P(i) for every stored transition (O(N): for tests and plots, not the hot path)."""
         p = self.tree.priorities(np.arange(self._size))
         return p / p.sum()
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank_sample_kernel(cum, n, uniforms, alpha_beta, ranks, weights):
+    """Stratified draw of 0-based ranks from P(r) ∝ (r+1)^-α, and their IS weights.
+
+    ``cum[k]`` = Σ_{j<=k} (j+1)^-α. Draw j lands in segment j of B equal-mass segments of
+    [0, cum[n-1]) and is inverted exactly there (the paper picks uniformly inside a segment;
+    this keeps P(r) itself). w = (N·P(r))^-β / max w = ((r+1)/N)^(αβ), since the largest
+    weight belongs to rank N, the smallest probability.
+    """
+    b = uniforms.shape[0]
+    total = cum[n - 1]
+    for j in range(b):
+        u = (j + uniforms[j]) / b * total
+        r = np.searchsorted(cum[:n], u, side="right")
+        r = min(r, n - 1)  # u rounding up onto the total
+        ranks[j] = r
+        weights[j] = ((r + 1) / n) ** alpha_beta
+
+
+class RankBasedReplay(_RingBuffer):
+    """Rank-based prioritized experience replay (Schaul et al., 2016, §3.3), exactly.
+
+    * rank(i) orders the stored transitions by |δ_i|, largest first (rank 1); a new
+      transition has not been replayed yet and enters at rank 1; equal |δ|: the later
+      written ranks first;
+    * priority p_i = 1 / rank(i), and P(i) = p_i^α / Σ_k p_k^α = rank(i)^-α / Σ_{k=1}^N k^-α:
+      a power law that depends on the order of the errors only, not on their size, so an
+      outlier |δ| cannot take over the batch;
+    * stratified sampling: B segments of equal probability mass of the rank distribution,
+      precomputed for every N at construction (one cumulative sum over 1..capacity), one
+      exact inverse-CDF draw in each segment;
+    * importance-sampling weight w_i = (N·P(i))^-β / max_j w_j = (rank(i)/N)^(αβ), β annealed
+      from ``beta`` to ``beta_final`` over ``beta_steps`` calls of ``sample``, as in
+      ``PrioritizedReplay``.
+
+    No approximation: the transitions are kept *exactly* sorted in a ``RankTree`` (a treap:
+    an order-statistics tree), where the paper keeps an approximately sorted binary heap and
+    re-sorts it now and then. ``probabilities()`` is therefore the distribution ``sample``
+    really draws from. Costs: ``add`` O(log N), ``update_priorities`` O(B log N) and
+    ``sample`` O(B log N), all expected over the treap's random heap priorities (expected
+    depth ≤ 2·ln N + O(1), whatever the |δ|); ``probabilities()`` O(N).
+
+    Args:
+        capacity: how many transitions to keep.
+        alpha: α >= 0, how strongly to prioritise (0 = uniform; the paper's 0.7).
+        beta: β0 in [0, 1] (the paper's 0.5 for rank-based).
+        beta_final: β in [0, 1] reached after ``beta_steps`` samples.
+        beta_steps: number of ``sample`` calls over which β anneals (> 0).
+        seed: seed of the memory's own random generator (None or an integer >= 0).
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        alpha: float = 0.7,
+        beta: float = 0.5,
+        beta_final: float = 1.0,
+        beta_steps: int = 100_000,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(capacity, seed)
+        alpha = real(alpha, "alpha")
+        if not 0 <= alpha <= 50:  # beyond 50, 2^-α vanishes beside 1 in float64: rank 1 only
+            raise ValueError(f"alpha must lie in [0, 50], got {alpha}")
+        for name, value in (("beta", beta), ("beta_final", beta_final)):
+            if not 0.0 <= real(value, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+        self.beta_steps = positive_int(beta_steps, "beta_steps")
+        self.alpha = alpha
+        self.beta0 = float(beta)
+        self.beta_final = float(beta_final)
+        self.sample_calls = 0
+        # cum[k] = Σ_{j<=k} (j+1)^-α, for every N at once: segment bounds are cum[:N] slices
+        self._cum = np.cumsum(np.arange(1, self.capacity + 1, dtype=np.float64) ** -alpha)
+        self.tree = RankTree(self.capacity, self._rng)
+        self._one = np.empty(1, dtype=np.int64)
+        self._inf = np.full(1, np.inf)
+
+    beta = PrioritizedReplay.beta
+
+    def _on_add(self, index: int) -> None:
+        self._one[0] = index
+        self.tree.set_keys(self._one, self._inf)  # rank 1 until replayed
+
+    def sample(self, batch_size: int) -> Batch:
+        """Stratified rank-based sample of ``batch_size`` transitions with IS weights."""
+        batch_size = self._check_can_sample(batch_size)
+        uniforms = self._rng.random(batch_size)
+        ranks = np.empty(batch_size, dtype=np.int64)
+        weights = np.empty(batch_size, dtype=np.float64)
+        _rank_sample_kernel(self._cum, self._size, uniforms, self.alpha * self.beta, ranks,
+                            weights)  # fmt: skip
+        self.sample_calls += 1
+        return self._gather(self.tree.select(ranks), weights)
+
+    def update_priorities(self, indices, td_errors) -> None:
+        """Re-rank the given (sampled) transitions by their new |δ| (last write wins)."""
+        idx = self._check_indices(indices)
+        td = _td_array(td_errors, idx.shape[0])
+        self.tree.set_keys(idx, td)
+
+    def ranks(self) -> np.ndarray:
+        """rank(i) (1 = largest |δ|) of every stored transition, by index. O(N)."""
+        return self.tree.ranks() + 1
+
+    def probabilities(self) -> np.ndarray:
+        """P(i) for every stored transition, the distribution ``sample`` draws from. O(N)."""
+        if self._size == 0:
+            return np.zeros(0)
+        return self.ranks().astype(np.float64) ** -self.alpha / self._cum[self._size - 1]

@@ -10,8 +10,8 @@ contents, priorities, total, min and max priority; a refused call must change no
 How many steps: the hypothesis profile (tests/conftest.py) sets examples × steps per memory:
 "ci" 25 × 30, "dev" (the local default) 100 × 50, "thorough" 1000 × 100.
 
-To test a new memory (e.g. a rank-based one), write its Model subclass and a MemorySpec, and
-add ``TestX = machine_for(SPEC_X).TestCase``.
+To test a new memory, write its Model subclass (RankModel is the latest) and a MemorySpec,
+and add ``TestX = machine_for(SPEC_X).TestCase``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from hypothesis.stateful import (
 )
 from memstate import assert_same_state, snapshot
 
-from prdqn_lib import PrioritizedReplay, TDErrorListReplay, UniformReplay
+from prdqn_lib import PrioritizedReplay, RankBasedReplay, TDErrorListReplay, UniformReplay
 
 FLOAT64_MAX = sys.float_info.max
 FLOAT32_MAX = struct.unpack("f", struct.pack("I", 0x7F7FFFFF))[0]
@@ -258,6 +258,59 @@ class PERModel(Model):
         assert math.isfinite(tree.total)
 
 
+class RankModel(Model):
+    """|δ| per slot (+inf until replayed) and the number of the write that set it; rank 1 =
+    the largest |δ|, ties to the later write; P = rank^-α / Σ_k k^-α; w = (N·P)^-β / max w."""
+
+    def __init__(self, capacity, params):
+        super().__init__(capacity, params)
+        self.key = [0.0] * capacity
+        self.seq = [0] * capacity
+        self.writes = 0
+        self.sample_calls = 0
+
+    def write(self, slot: int, key: float) -> None:
+        self.key[slot], self.seq[slot] = key, self.writes
+        self.writes += 1
+
+    def on_add(self, slot):
+        self.write(slot, math.inf)
+
+    def ranks(self) -> list[int]:
+        by_rank = sorted(range(self.size), key=lambda i: (-self.key[i], -self.seq[i]))
+        ranks = [0] * self.size
+        for r, i in enumerate(by_rank, start=1):
+            ranks[i] = r
+        return ranks
+
+    def probabilities(self) -> list[float]:
+        alpha = self.params["alpha"]
+        total = math.fsum(k**-alpha for k in range(1, self.size + 1))
+        return [r**-alpha / total for r in self.ranks()]
+
+    beta = PERModel.beta
+
+    def after_sample(self, indices):
+        beta, n = self.beta, self.size
+        self.sample_calls += 1
+        w = [(n * p) ** -beta for p in self.probabilities()]
+        return [w[i] / max(w) for i in indices]
+
+    def update(self, indices, td):
+        self.check_update(indices, td)
+        for i, t in zip(indices, td, strict=True):  # in order: the last write wins
+            self.write(i, float(t))
+
+    def check(self, memory):
+        assert memory.ranks().tolist() == self.ranks()
+        np.testing.assert_allclose(memory.probabilities(), self.probabilities(), rtol=1e-12)
+        assert memory.sample_calls == self.sample_calls
+        assert math.isclose(memory.beta, self.beta, rel_tol=1e-12)
+        tree = memory.tree
+        assert len(tree) == self.size
+        assert tree.depth() <= self.size
+
+
 @dataclass
 class MemorySpec:
     """How to build one memory and its model from drawn parameters."""
@@ -299,6 +352,20 @@ PER = MemorySpec(
         per_params(st.sampled_from([1e-6, 0.01, 1.0]), st.sampled_from([0.0, 0.6, 1.0, 2.0])),
         per_params(st.just(1e-200), st.just(2.0)),  # |δ| = 0 underflows to priority 0
         per_params(st.sampled_from([1e-6, 1.0]), st.just(1.0)),  # priority ≈ |δ|, up to huge
+    ),
+)
+
+RANK = MemorySpec(
+    "rank",
+    lambda c, p, s: RankBasedReplay(c, seed=s, **p),
+    RankModel,
+    st.fixed_dictionaries(
+        {
+            "alpha": st.sampled_from([0.0, 0.7, 1.0, 3.0]),
+            "beta": st.sampled_from([0.0, 0.5, 1.0]),
+            "beta_final": st.sampled_from([0.5, 1.0]),
+            "beta_steps": st.integers(1, 5),
+        }
     ),
 )
 
@@ -494,3 +561,4 @@ def machine_for(spec: MemorySpec) -> type[MemoryMachine]:
 TestUniformReplay = machine_for(UNIFORM).TestCase
 TestTDErrorListReplay = machine_for(TD_LIST).TestCase
 TestPrioritizedReplay = machine_for(PER).TestCase
+TestRankBasedReplay = machine_for(RANK).TestCase

@@ -20,7 +20,7 @@ Writes, under ``--out`` (default ``benchmarks/results``):
 
 Finished runs are kept, so an interrupted benchmark resumes (``--fresh`` starts over).
 
-    python benchmarks/bench_learning.py                        # 4 variants x 20 seeds x 50k
+    python benchmarks/bench_learning.py                        # 5 variants x 20 seeds x 50k
     python benchmarks/bench_learning.py --seeds 0-1 --steps 3000 --out /tmp/quick   # smoke run
 """
 

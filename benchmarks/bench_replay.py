@@ -1,8 +1,12 @@
-"""Replay-memory speed: prdqn_lib against cpprb (C++) and the first source's tree.
+"""Replay-memory speed: prdqn_lib (SumTree and rank-based) against cpprb (C++) and the first
+source's tree.
 
 One *op* is what a PER training step asks of its memory: sample B transitions with their
 importance-sampling weights, then write B new priorities for exactly those indices. One *add*
 stores one transition into a full memory (ring overwrite, new transition at max priority).
+The rank-based memory (``prdqn rank``) does the same op with P ∝ rank^-α: an exact
+order-statistics treap, so each of its writes re-sorts one transition (O(log N)); cpprb has
+no rank-based memory, so its column is the SumTree's peer and ``rank/sumtree`` its price.
 
 Contenders are interleaved within each configuration (block of ops for A, for B, for C, then
 again), so a noisy neighbour slows all of them alike; we report medians over blocks and ratios
@@ -31,7 +35,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from source_reference import SourceMemory  # noqa: E402
 
-from prdqn_lib import PrioritizedReplay  # noqa: E402
+from prdqn_lib import PrioritizedReplay, RankBasedReplay  # noqa: E402
 
 try:
     import cpprb
@@ -57,6 +61,18 @@ class PrdqnContender:
 
     def add(self, obs):
         self.mem.add(obs, 1, 1.0, obs, False)
+
+
+class RankContender(PrdqnContender):
+    name = "prdqn rank"
+
+    def __init__(self, n, rng):
+        self.mem = RankBasedReplay(n, alpha=0.7, beta=0.5, seed=0)
+        obs = rng.standard_normal((n, OBS_DIM)).astype(np.float32)
+        for i in range(n):
+            self.mem.add(obs[i], i % 2, 1.0, obs[i], False)
+        # a realistic order: every transition replayed once (not all tied at rank 1)
+        self.mem.update_priorities(np.arange(n), rng.exponential(size=n))
 
 
 class CpprbContender:
@@ -156,7 +172,8 @@ def main(argv=None) -> int:
     sizes = [2**10, 2**12] if args.quick else [2**14, 2**17, 2**20]
     batches = [32, 256] if args.quick else [32, 64, 256]
     reps = 3 if args.quick else args.reps
-    kinds = [PrdqnContender, SourceContender] + ([CpprbContender] if cpprb else [])
+    kinds = [PrdqnContender, RankContender, SourceContender]
+    kinds += [CpprbContender] if cpprb else []
     if cpprb is None:
         print("cpprb is not installed: measuring without it (pip install cpprb)")
 
@@ -178,6 +195,7 @@ def main(argv=None) -> int:
     has_cpprb = "cpprb" in names
     header = "| N | B | " + " | ".join(f"{m} op µs" for m in names)
     header += " | prdqn/cpprb |" if has_cpprb else " |"
+    header += " rank/sumtree |"
     header += " source/prdqn | " + " | ".join(f"{m} add µs" for m in names) + " |"
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     csv = ["n,batch,contender,op_us,add_us"]
@@ -186,6 +204,7 @@ def main(argv=None) -> int:
         cells += [f"{ops[m] * 1e6:.1f}" for m in names]
         if has_cpprb:
             cells.append(f"{ops['prdqn_lib'] / ops['cpprb']:.2f}")
+        cells.append(f"{ops['prdqn rank'] / ops['prdqn_lib']:.1f}×")
         cells.append(f"{ops['source tree'] / ops['prdqn_lib']:.0f}×")
         cells += [f"{adds[m] * 1e6:.1f}" for m in names]
         lines.append("| " + " | ".join(cells) + " |")

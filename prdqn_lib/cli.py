@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--variant", required=True, choices=VARIANTS,
                        help="dqn: uniform replay + DQN target; ddqn: uniform + Double DQN; "
                             "per-list: TD-error list memory + Double DQN; per-sumtree: SumTree "
-                            "PER + Double DQN")  # fmt: skip
+                            "PER + Double DQN; per-rank: rank-based PER + Double DQN")  # fmt: skip
     train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     train.add_argument("--steps", type=_positive_int, default=Config.total_steps,
                        help=f"env steps of training (default {Config.total_steps})")  # fmt: skip

@@ -1,4 +1,4 @@
-"""One training loop for the four variants, greedy evaluation, and the run's History."""
+"""One training loop for the five variants, greedy evaluation, and the run's History."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .agent import Agent, seed_everything
 from .config import Config
-from .replay import PrioritizedReplay, TDErrorListReplay, UniformReplay
+from .replay import PrioritizedReplay, RankBasedReplay, TDErrorListReplay, UniformReplay
 
 __all__ = [
     "Evaluator",
@@ -44,6 +44,15 @@ def make_memory(config: Config):
         return UniformReplay(cfg.buffer_size, seed=cfg.seed)
     if cfg.variant == "per-list":
         return TDErrorListReplay(cfg.buffer_size, eps=cfg.priority_eps, seed=cfg.seed)
+    if cfg.variant == "per-rank":
+        return RankBasedReplay(
+            cfg.buffer_size,
+            alpha=cfg.rank_alpha,
+            beta=cfg.beta,
+            beta_final=cfg.beta_final,
+            beta_steps=cfg.gradient_steps,
+            seed=cfg.seed,
+        )
     return PrioritizedReplay(
         cfg.buffer_size,
         alpha=cfg.alpha,

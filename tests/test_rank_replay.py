@@ -212,3 +212,37 @@ def test_empty_memory_refuses_to_sample():
     with pytest.raises(ValueError, match="empty"):
         RankBasedReplay(4).sample(2)
     assert RankBasedReplay(4).probabilities().shape == (0,)
+
+
+# --------------------------------------------------------------------- the per-rank variant
+
+
+def test_the_per_rank_variant_trains_on_a_rank_based_memory(tmp_path):
+    """make_memory gives per-rank its RankBasedReplay with the Config's α and β; a short run
+    through the command line writes the usual files and replays from that memory."""
+    import json
+    import subprocess
+    import sys
+
+    from prdqn_lib.config import Config
+    from prdqn_lib.train import make_memory
+
+    cfg = Config(variant="per-rank", rank_alpha=0.5, beta=0.2, beta_final=0.9)
+    memory = make_memory(cfg)
+    assert isinstance(memory, RankBasedReplay)
+    assert (memory.alpha, memory.beta0, memory.beta_final) == (0.5, 0.2, 0.9)
+    assert memory.beta_steps == cfg.gradient_steps
+    with pytest.raises(ValueError, match="rank_alpha"):
+        Config(variant="per-rank", rank_alpha=-1.0)
+
+    out = tmp_path / "run"
+    r = subprocess.run(
+        [sys.executable, "-m", "prdqn_lib", "train", "--variant", "per-rank", "--seed", "2",
+         "--steps", "1200", "--out", str(out), "--no-progress", "--set", "eval_every=600",
+         "--set", "eval_episodes=2"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["variant"] == "per-rank"
+    assert (out / "best_agent.pt").stat().st_size > 0

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_FILES = ["test_sumtree.py", "test_replay.py", "test_stateful.py"]
+TEST_FILES = ["test_sumtree.py", "test_replay.py", "test_stateful.py", "test_rank_replay.py"]
 
 # (file, original text, broken text, what the bug is)
 MUTANTS = [
@@ -144,6 +144,36 @@ MUTANTS = [
         "if not best <= limit:",
         "if False:",
         "PER priority overflow reported by the tree as 'priorities'",
+    ),
+    (
+        "ranktree.py",
+        "(key[a] == key[b] and seq[a] > seq[b])",
+        "(key[a] == key[b] and seq[a] < seq[b])",
+        "rank: ties go to the older write",
+    ),
+    (
+        "ranktree.py",
+        "        size[t] -= 1\n",
+        "",
+        "rank: subtree sizes left stale on removal",
+    ),
+    (
+        "replay.py",
+        "        r = min(r, n - 1)  # u rounding",
+        "        r = min(r + 1, n - 1)  # u rounding",
+        "rank: sampled rank off by one",
+    ),
+    (
+        "replay.py",
+        "weights[j] = ((r + 1) / n) ** alpha_beta",
+        "weights[j] = (r / n + 1e-12) ** alpha_beta",
+        "rank: IS weight of rank r+1 computed for rank r",
+    ),
+    (
+        "replay.py",
+        "self._inf = np.full(1, np.inf)",
+        "self._inf = np.full(1, 0.0)",
+        "rank: new transitions at the bottom, not rank 1",
     ),
 ]
 

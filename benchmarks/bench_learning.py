@@ -232,7 +232,10 @@ def main(argv=None) -> int:
                         help=f"seeds, e.g. 100-119 or 0,3,5 (default {REPORT_SEEDS}: the "
                              "report seeds, never used in tuning)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=50_000, help="env steps per run")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS,
+                        default=[v for v in VARIANTS if v != "apex"],
+                        help="default: every variant but apex (Ape-X runs several processes "
+                             "per run; ask for it by name)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="parallel processes")
     parser.add_argument("--speed-steps", type=int, default=None,
                         help="steps of the solo per-sumtree speed run (default: min(20,000, "

@@ -169,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--variant", required=True, choices=VARIANTS,
                        help="dqn: uniform replay + DQN target; ddqn: uniform + Double DQN; "
                             "per-list: TD-error list memory + Double DQN; per-sumtree: SumTree "
-                            "PER + Double DQN; per-rank: rank-based PER + Double DQN")  # fmt: skip
+                            "PER + Double DQN; per-rank: rank-based PER + Double DQN; apex: "
+                            "Ape-X, --actors actors on Ray feeding one SumTree PER "
+                            "learner")  # fmt: skip
     train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     train.add_argument("--steps", type=_positive_int, default=Config.total_steps,
                        help=f"env steps of training (default {Config.total_steps})")  # fmt: skip
@@ -182,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "evaluation, ties to the latest; default) or final (as training "
                             "left it)")  # fmt: skip
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--actors", type=_positive_int, default=None,
+                       help=f"apex: actor processes (default {Config.actors})")  # fmt: skip
+    train.add_argument("--ray-address", default=None, metavar="ADDR",
+                       help="apex: join this Ray cluster (e.g. auto, host:6379, "
+                            "ray://host:10001) instead of starting Ray locally")  # fmt: skip
     train.add_argument("--set", dest="overrides", type=_override, action="append", default=[],
                        metavar="KEY=VALUE", help="override a hyperparameter of prdqn_lib.Config, "
                        "e.g. --set lr=0.001 --set hidden=64,64 (repeatable)")  # fmt: skip
@@ -195,6 +202,13 @@ def run_train(args, parser) -> int:
     try:
         config = Config(variant=args.variant, seed=args.seed, total_steps=args.steps)
         config = _apply_overrides(config, args.overrides)
+        if args.variant != "apex":
+            for flag, value in (("--actors", args.actors), ("--ray-address", args.ray_address)):
+                if value is not None:
+                    raise ValueError(f"{flag} applies to --variant apex only, got {value!r} with "
+                                     f"--variant {args.variant}")  # fmt: skip
+        elif args.actors is not None:
+            config = dataclasses.replace(config, actors=args.actors)
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     problem = _out_problem(out, args.force)
@@ -202,8 +216,12 @@ def run_train(args, parser) -> int:
         parser.error(problem)
     try:
         check_env(config.env_id)
+        if args.ray_address is not None:
+            from .apex import check_ray_address
+
+            check_ray_address(args.ray_address)
     except ValueError as exc:
-        parser.error(str(exc))
+        parser.error(str(exc).replace("ray_address", "--ray-address", 1))
 
     # imported here so that --help and flag errors answer at once
     import matplotlib
@@ -221,7 +239,10 @@ def run_train(args, parser) -> int:
     except OSError as exc:
         parser.error(f"--out {out} is not usable: {exc.strerror or exc}")
     try:
-        result = train(config, progress=not args.no_progress)
+        result = train(config, progress=not args.no_progress, ray_address=args.ray_address)
+    except ConnectionError as exc:  # apex: the Ray cluster of --ray-address cannot be reached
+        _release_out(out, created)
+        parser.error(f"--ray-address {args.ray_address}: {exc}")
     except KeyboardInterrupt:  # before the loop started (the loop handles its own Ctrl-C)
         _release_out(out, created)
         print("interrupted before training started; nothing written", file=sys.stderr)

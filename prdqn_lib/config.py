@@ -9,14 +9,14 @@ import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
-VARIANTS = ("dqn", "ddqn", "per-list", "per-sumtree", "per-rank")
+VARIANTS = ("dqn", "ddqn", "per-list", "per-sumtree", "per-rank", "apex")
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything a training run depends on. ``dataclasses.replace(cfg, lr=...)`` to change one."""
 
-    variant: str = "per-sumtree"  # dqn | ddqn | per-list | per-sumtree | per-rank (memory+target)
+    variant: str = "per-sumtree"  # dqn | ddqn | per-list | per-sumtree | per-rank | apex
     env_id: str = "CartPole-v1"  # any gymnasium env with a Box observation and Discrete actions
     seed: int = 0  # seeds python, numpy, torch, the memory and both envs (once, not per reset)
     total_steps: int = 50_000  # env steps of training
@@ -58,6 +58,14 @@ class Config:
     eval_every: int = 1_000  # env steps between greedy evaluations
     eval_episodes: int = 10  # greedy episodes per evaluation (mean return reported)
     num_threads: int = 1  # torch threads: 1 is fastest for these tiny networks on a CPU
+    # apex (Ape-X on Ray, prdqn_lib.apex): per-sumtree's memory and learner, fed by N actors.
+    # Actor i explores with a fixed ε_i = apex_eps^(1 + apex_eps_alpha·i/(N−1)) (Ape-X's 0.4
+    # and 7) instead of the decaying schedule above; the eps_* fields are unused by apex
+    actors: int = 2  # apex: actor processes, each with its own env, ε_i and network copy
+    apex_eps: float = 0.4  # apex: ε of actor 0, the most exploratory
+    apex_eps_alpha: float = 7.0  # apex: spread of the exponents (the last actor gets ε^(1+α))
+    apex_block: int = 50  # apex: transitions per block an actor sends (Ape-X's local buffer)
+    apex_sync_every: int = 50  # apex: learner updates between weight publications to actors
 
     def __post_init__(self) -> None:
         self._check_types()
@@ -73,6 +81,9 @@ class Config:
             "eval_every",
             "eval_episodes",
             "num_threads",
+            "actors",
+            "apex_block",
+            "apex_sync_every",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -93,12 +104,12 @@ class Config:
             raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
         if not 0 <= self.tau <= 1:
             raise ValueError(f"tau must lie in [0, 1], got {self.tau}")
-        for name in ("eps_start", "eps_end", "beta", "beta_final"):
+        for name in ("eps_start", "eps_end", "beta", "beta_final", "apex_eps"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.loss not in ("huber", "mse"):
             raise ValueError(f"loss must be 'huber' or 'mse', got {self.loss!r}")
-        for name in ("max_grad_norm", "alpha"):
+        for name in ("max_grad_norm", "alpha", "apex_eps_alpha"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.rank_alpha <= 50:  # RankBasedReplay's own bound

@@ -145,6 +145,25 @@ def _check_reward(reward) -> float:
     return r
 
 
+def _block_obs(value, name: str) -> np.ndarray:
+    """A block of observations as a float32 array of shape (n, *obs_shape), n >= 0."""
+    arr = _as_obs(value, name)
+    if arr.ndim < 2:
+        raise ValueError(f"{name} must have shape (n, *obs_shape), got shape {arr.shape}")
+    return arr
+
+
+def _block_values(value, n: int, name: str) -> np.ndarray:
+    """One value per transition of a block of n: a flat array of length n."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of n={n} values, got {show(value)}")
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must hold one value per transition (n={n}), got shape "
+                         f"{arr.shape}")  # fmt: skip
+    return arr
+
+
 def _check_terminated(terminated) -> bool:
     if isinstance(terminated, np.ndarray) and terminated.ndim == 0:
         terminated = terminated.item()
@@ -483,6 +502,99 @@ class PrioritizedReplay(_RingBuffer):
             )
         self.tree._update_unchecked(idx, pri)
         self.max_priority = max(self.max_priority, best)
+
+    def add_batch(self, obs, actions, rewards, next_obs, terminated, td_errors) -> np.ndarray:
+        """Store a block of n transitions with given |δ|: p_i = (|δ_i| + ε)^α, not the max.
+
+        Ape-X's actors compute each transition's |δ| under their own copy of the network and
+        send blocks to the central memory, so a new transition enters at its own priority
+        instead of the largest seen so far; ``max_priority`` still tracks the largest p.
+        Equivalent to n calls of ``add`` followed by ``update_priorities`` of their indices
+        (when n > capacity only the last ``capacity`` remain, as they would).
+
+        Args:
+            obs, next_obs: shape (n, *obs_shape), finite float32 (the shape of earlier adds).
+            actions: n integers >= 0.  rewards: n finite reals (float32 range).
+            terminated: n bools (or 0/1).  td_errors: n values |δ| >= 0, finite.
+
+        Returns:
+            the n indices written (a block longer than ``capacity``: its last ``capacity``).
+
+        Every argument is checked before anything is written (ValueError / TypeError naming
+        the argument and showing the value); a refused block leaves the memory as it was.
+        """
+        obs = _block_obs(obs, "obs")
+        next_obs = _block_obs(next_obs, "next_obs")
+        n = obs.shape[0]
+        if next_obs.shape != obs.shape:
+            raise ValueError(
+                f"obs and next_obs must have the same shape, got {obs.shape} and {next_obs.shape}"
+            )
+        if self._obs_shape is not None and obs.shape[1:] != self._obs_shape:
+            raise ValueError(
+                f"obs and next_obs must have shape (n, {', '.join(map(str, self._obs_shape))}), "
+                f"got {obs.shape}"
+            )
+        _check_finite_obs(obs, "obs")
+        _check_finite_obs(next_obs, "next_obs")
+        acts = _block_values(actions, n, "actions")
+        if acts.dtype.kind not in "iu":  # bools, floats, strings, objects
+            raise TypeError(f"actions must be integers (discrete actions), got {show(acts)}")
+        bad = np.flatnonzero((acts < 0) | (acts > INT64_MAX))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(f"actions must be integers >= 0, got {acts[k]} (actions[{k}])")
+        acts = acts.astype(np.int64)
+        rews = _block_values(rewards, n, "rewards")
+        if rews.dtype.kind not in "fiu":
+            raise TypeError(f"rewards must be real numbers, got {show(rews)}")
+        rews = rews.astype(np.float64)
+        bad = np.flatnonzero(~(np.abs(rews) <= FLOAT32_MAX))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(
+                f"rewards must be finite and fit float32, got {float(rews[k])!r} (rewards[{k}])"
+            )
+        term = _block_values(terminated, n, "terminated")
+        if term.dtype.kind != "b":
+            if term.dtype.kind not in "fiu":
+                raise TypeError(f"terminated must be bools, got {show(term)}")
+            bad = np.flatnonzero((term != 0) & (term != 1))
+            if bad.size:
+                k = int(bad[0])
+                shown = term[k].item()
+                raise ValueError(
+                    f"terminated must be True/False (or 1/0), got {shown!r} (terminated[{k}])"
+                )
+        term = term.astype(bool)
+        td = _td_array(td_errors, n)
+        pri = np.empty_like(td)
+        best = _priorities_from_td(td, self.eps, self.alpha, pri)
+        limit = self.tree.priority_limit
+        if not best <= limit:
+            k = int(np.flatnonzero(~(pri <= limit))[0])
+            raise ValueError(
+                f"td_errors must give priorities (|δ|+ε)^α <= {limit:.6g} (the tree's "
+                f"priority_limit), got |δ| = {float(td[k])!r} → {float(pri[k])!r} (td_errors[{k}])"
+            )
+        # everything checked: write (a block longer than the memory keeps its last `capacity`)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        if self._obs_shape is None:
+            self._allocate(obs[0])
+        keep = min(n, self.capacity)
+        start = (self._pos + n - keep) % self.capacity
+        idx = (start + np.arange(keep)) % self.capacity
+        self._obs[idx] = obs[n - keep :]
+        self._next_obs[idx] = next_obs[n - keep :]
+        self._actions[idx] = acts[n - keep :]
+        self._rewards[idx] = rews[n - keep :]
+        self._terminated[idx] = term[n - keep :]
+        self.tree._update_unchecked(idx, pri[n - keep :])
+        self.max_priority = max(self.max_priority, best)
+        self._pos = (self._pos + n) % self.capacity
+        self._size = min(self._size + n, self.capacity)
+        return idx
 
     def probabilities(self) -> np.ndarray:
         """P(i) for every stored transition (O(N): for tests and plots, not the hot path)."""

@@ -1,4 +1,5 @@
-"""One training loop for the five variants, greedy evaluation, and the run's History."""
+"""One training loop for the five variants (apex: ``prdqn_lib.apex``), greedy evaluation, and the
+run's History."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ class History:
     train_seconds: float = 0.0  # time of the training loop, evaluations excluded
     env_steps: int = 0
     interrupted: bool = False
+    startup_seconds: float = 0.0  # before the loop, in neither time above (apex: Ray start-up)
 
     @property
     def eval_steps(self) -> np.ndarray:
@@ -190,6 +192,7 @@ def run_summary(config: Config, history: History) -> dict:
         "env_steps_per_second": history.steps_per_second,
         "replay_share": history.replay_share,
         "train_seconds": history.train_seconds,
+        "startup_seconds": history.startup_seconds,
     }
 
 
@@ -222,6 +225,7 @@ def train(
     desc: str | None = None,
     progress_file=None,
     monitor=None,
+    ray_address: str | None = None,
 ) -> TrainResult:
     """Train ``config.variant`` on ``config.env_id`` for ``config.total_steps`` env steps.
 
@@ -233,6 +237,8 @@ def train(
         monitor: optional observer for diagnostics: ``monitor.on_update(step, agent, batch,
             loss, td)`` after every gradient step and ``monitor.on_eval(step, agent, memory,
             returns)`` after every evaluation (see ``benchmarks/diagnose_collapse.py``).
+        ray_address: apex only: a Ray cluster to join (None: start Ray locally); the
+            variant "apex" runs ``prdqn_lib.apex.train_apex``.
 
     Besides the final agent, training keeps the weights of the best evaluation so far (ties go
     to the latest, so a later equally good agent replaces an earlier one): ``best_agent``.
@@ -241,6 +247,12 @@ def train(
     are returned, with ``history.interrupted`` set.
     """
     cfg = config
+    if cfg.variant == "apex":  # actors on Ray feeding one learner: its own loop
+        if monitor is not None:
+            raise ValueError(f"monitor is not supported by the apex variant, got {monitor!r}")
+        from .apex import train_apex
+
+        return train_apex(cfg, progress, desc, progress_file, ray_address=ray_address)
     seed_everything(cfg.seed, cfg.num_threads)
     env = gym.make(cfg.env_id)
     evaluator = Evaluator(cfg.env_id, cfg.eval_episodes, seed=cfg.seed + 10_000)

@@ -1,0 +1,571 @@
+"""Ape-X: distributed prioritized experience replay (Horgan et al., 2018) on Ray.
+
+N actors, each with its own environment, its own fixed exploration rate and its own copy of
+the Q-network, act in parallel. Every ``apex_block`` steps an actor computes the initial
+priority of each new transition under *its* copy (|δ| of the Double DQN target) and sends the
+block, with those priorities, to one central replay memory (a ``PrioritizedReplay`` held by a
+Ray actor). The learner samples prioritized batches from it, takes gradient steps exactly as
+per-sumtree does, writes the new |δ| back and publishes its weights every
+``apex_sync_every`` updates; each actor loads the latest weights before its next block::
+
+    actor 0 (ε_0) ─┐ blocks of (s, a, r, s', terminated, |δ|)
+    actor 1 (ε_1) ─┼──────────────────────────────► replay (PrioritizedReplay, a Ray actor)
+       ...         │                                    │  ▲ batches      ▲ new |δ|
+    actor N−1     ─┘                                    ▼  │              │
+          ▲                                          learner (this process) ──► evaluation
+          └──────────── weights every apex_sync_every updates ─┘
+
+The pieces that need no Ray are plain functions and classes, tested on their own:
+``actor_epsilons``, ``block_td_errors``, ``get_weights`` / ``set_weights``, ``ApexActor`` and
+``ReplayServer``. ``train_apex`` puts them on Ray.
+
+On this 2-core machine the learner keeps the replay ratio of the other variants (one gradient
+step of ``batch_size`` per ``train_every`` env steps, summed over actors): it waits for data
+when it is ahead, and actors wait for the learner when they are more than one block each
+ahead, so an apex run and a per-sumtree run take the same number of gradient steps per env
+step and their curves compare in env steps. Ape-X proper lets both run free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from ._checks import positive_int, real
+from .agent import Agent, seed_everything
+from .config import Config
+from .replay import Batch, PrioritizedReplay
+from .train import Evaluator, History, TrainResult, _agent_from_snapshot, _snapshot, _warm_up
+
+__all__ = [
+    "ApexActor",
+    "Block",
+    "ReplayServer",
+    "actor_epsilons",
+    "block_td_errors",
+    "check_ray_address",
+    "get_weights",
+    "set_weights",
+    "train_apex",
+]
+
+
+def actor_epsilons(n_actors: int, eps: float = 0.4, alpha: float = 7.0) -> np.ndarray:
+    """Ape-X's exploration rates: ε_i = ε^(1 + α·i/(N−1)) for actors i = 0, …, N−1.
+
+    Actor 0 explores most (ε_0 = ε), the last least (ε_{N−1} = ε^(1+α)); the exponents are
+    evenly spaced, so the rates are evenly spaced on a log scale. With one actor, ε_0 = ε.
+
+    Args:
+        n_actors: N >= 1.
+        eps: ε in [0, 1] (Ape-X: 0.4).
+        alpha: α >= 0 (Ape-X: 7).
+    """
+    n = positive_int(n_actors, "n_actors")
+    eps = real(eps, "eps")
+    if not 0 <= eps <= 1:
+        raise ValueError(f"eps must lie in [0, 1], got {eps}")
+    alpha = real(alpha, "alpha")
+    if not alpha >= 0:
+        raise ValueError(f"alpha must be >= 0, got {alpha}")
+    if n == 1:
+        return np.array([eps])
+    return eps ** (1.0 + alpha * np.arange(n) / (n - 1))
+
+
+@dataclass
+class Block:
+    """What an actor sends to the replay: n transitions with their initial |δ|, plus the
+    episodes that ended inside the block (for the learner's History)."""
+
+    obs: np.ndarray  # (n, obs_dim) float32
+    actions: np.ndarray  # (n,) int64
+    rewards: np.ndarray  # (n,) float32
+    next_obs: np.ndarray  # (n, obs_dim) float32
+    terminated: np.ndarray  # (n,) bool: only a fall; a time-limit truncation bootstraps
+    td_errors: np.ndarray  # (n,) float64: |δ| under the actor's copy of the network
+    # one (step in the block, 0-based; return; length) per episode that ended in the block
+    episodes: list[tuple[int, float, int]] = field(default_factory=list)
+    actor: int = 0
+    epsilon: float = 0.0
+    weights_version: int = 0  # the version of the weights that acted and computed |δ|
+
+    def __len__(self) -> int:
+        return int(self.actions.shape[0])
+
+
+def block_td_errors(agent: Agent, obs, actions, rewards, next_obs, terminated) -> np.ndarray:
+    """|δ_i| of a block of transitions under ``agent``'s networks, with no learning.
+
+    δ_i = y_i − Q(s_i, a_i), y_i = r_i + γ·(1 − terminated_i)·Q_target(s'_i, argmax_a
+    Q(s'_i, a)) (Double DQN; plain DQN's max if ``agent.config.variant == "dqn"``). Only a
+    termination stops the bootstrap: a transition cut by the time limit keeps it. This is the
+    agent's own TD-error code (``Agent.td_errors``), run on the block as one batch.
+    """
+    batch = Batch(
+        obs=np.ascontiguousarray(obs, dtype=np.float32),
+        actions=np.ascontiguousarray(actions, dtype=np.int64),
+        rewards=np.ascontiguousarray(rewards, dtype=np.float32),
+        next_obs=np.ascontiguousarray(next_obs, dtype=np.float32),
+        terminated=np.ascontiguousarray(terminated, dtype=bool),
+        weights=np.ones(len(actions)),
+        indices=np.arange(len(actions)),
+    )
+    return agent.td_errors(batch)
+
+
+def get_weights(agent: Agent, version: int = 0) -> dict:
+    """The agent's online and target weights as numpy arrays (cheap to send), tagged with
+    ``version`` so an actor can tell new weights from the ones it has."""
+    return {
+        "version": int(version),
+        "online": {k: v.detach().numpy().copy() for k, v in agent.online.state_dict().items()},
+        "target": {k: v.detach().numpy().copy() for k, v in agent.target.state_dict().items()},
+    }
+
+
+def set_weights(agent: Agent, weights: dict) -> None:
+    """Load ``get_weights``'s output into ``agent``'s networks, in place (the numpy forward
+    that acts reads views of the parameters, so it sees the new weights at once)."""
+    for name in ("online", "target"):
+        net = getattr(agent, name)
+        # a copy: arrays that come through Ray are read-only views of its object store
+        net.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in weights[name].items()})
+
+
+class ApexActor:
+    """One Ape-X actor: an environment, a fixed ε and a local copy of the Q-networks.
+
+    ``collect(n)`` runs n ε-greedy env steps (episodes continue across blocks), then computes
+    the n transitions' |δ| under the local networks and returns them as a ``Block``.
+
+    Args:
+        config: the run's Config (network shape, γ, target kind, env).
+        index: this actor's number i (picks ε_i and its random streams).
+        epsilon: ε_i.
+        weights: initial weights (``get_weights``).
+    """
+
+    def __init__(self, config: Config, index: int, epsilon: float, weights: dict) -> None:
+        torch.set_num_threads(1)  # tiny networks: one thread is fastest, and cores are shared
+        self.config = config
+        self.index = int(index)
+        self.epsilon = float(epsilon)
+        seeds = np.random.SeedSequence([config.seed, 1 + self.index]).generate_state(2)
+        self.rng = np.random.default_rng(int(seeds[0]))
+        self.env = gym.make(config.env_id)
+        obs_dim = int(np.prod(self.env.observation_space.shape))
+        self.n_actions = int(self.env.action_space.n)
+        self.agent = Agent(obs_dim, self.n_actions, config)
+        self.version = -1
+        self.set_weights(weights)
+        self.obs, _ = self.env.reset(seed=int(seeds[1]))  # seeded once
+        self.episode_return, self.episode_len = 0.0, 0
+        self.steps = 0
+
+    def set_weights(self, weights: dict | None) -> None:
+        """Load new weights (None or an older/equal version: keep the current ones)."""
+        if weights is not None and weights["version"] > self.version:
+            set_weights(self.agent, weights)
+            self.version = weights["version"]
+
+    def collect(self, n_steps: int, weights: dict | None = None) -> Block:
+        """``n_steps`` env steps with ε_i-greedy actions, as a Block with initial |δ|."""
+        n = positive_int(n_steps, "n_steps")
+        self.set_weights(weights)
+        dim = self.obs.shape[0]
+        obs = np.empty((n, dim), dtype=np.float32)
+        next_obs = np.empty((n, dim), dtype=np.float32)
+        actions = np.empty(n, dtype=np.int64)
+        rewards = np.empty(n, dtype=np.float32)
+        terminated = np.empty(n, dtype=bool)
+        episodes = []
+        for t in range(n):
+            if self.rng.random() < self.epsilon:
+                action = int(self.rng.integers(self.n_actions))
+            else:
+                action = int(self.agent.greedy_actions(self.obs[None])[0])
+            nxt, reward, term, trunc, _ = self.env.step(action)
+            obs[t], actions[t], rewards[t], next_obs[t], terminated[t] = (
+                self.obs, action, reward, nxt, term
+            )  # fmt: skip
+            self.episode_return += reward
+            self.episode_len += 1
+            if term or trunc:
+                episodes.append((t, self.episode_return, self.episode_len))
+                self.obs, _ = self.env.reset()
+                self.episode_return, self.episode_len = 0.0, 0
+            else:
+                self.obs = nxt
+        self.steps += n
+        td = block_td_errors(self.agent, obs, actions, rewards, next_obs, terminated)
+        return Block(obs, actions, rewards, next_obs, terminated, td, episodes, self.index,
+                     self.epsilon, self.version)  # fmt: skip
+
+    def collect_into(self, replay, n_steps: int, weights: dict | None = None) -> Block:
+        """``collect``, then add the block to the Ray replay actor ``replay`` and wait for it,
+        so that when this returns the transitions are in the memory. Returns the block
+        without its arrays (the learner needs only the episodes and the count)."""
+        import ray
+
+        block = self.collect(n_steps, weights)
+        ray.get(replay.add_block.remote(block))
+        empty = np.empty(0)
+        return dataclasses.replace(block, obs=empty, next_obs=empty, rewards=empty,
+                                   terminated=empty, td_errors=empty,
+                                   actions=np.empty(len(block), dtype=np.int8))  # fmt: skip
+
+    def ready(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class ReplayServer:
+    """The central replay: a ``PrioritizedReplay`` that takes blocks with given priorities and
+    serves several batches per call (fewer round trips between processes).
+
+    Args:
+        config: the run's Config (capacity, α, β schedule, ε of the priorities, seed).
+    """
+
+    def __init__(self, config: Config) -> None:
+        torch.set_num_threads(1)
+        from .train import make_memory
+
+        # per-sumtree's memory, with per-sumtree's α, β schedule, ε and capacity
+        self.memory: PrioritizedReplay = make_memory(config)
+        _warm_up(self.memory)
+        self.added = 0
+
+    def add_block(self, block: Block) -> int:
+        """Store the block's transitions at p = (|δ| + ε)^α. Returns len(memory)."""
+        self.memory.add_batch(block.obs, block.actions, block.rewards, block.next_obs,
+                              block.terminated, block.td_errors)  # fmt: skip
+        self.added += len(block)
+        return len(self.memory)
+
+    def update_and_sample(
+        self, indices, td_errors, n_batches: int, batch_size: int
+    ) -> tuple[list[Batch], float]:
+        """Write back the |δ| of earlier batches (if any), then draw ``n_batches`` batches.
+
+        Returns the batches and the seconds spent in the memory (the replay share)."""
+        t0 = time.perf_counter()
+        if indices is not None and len(indices):
+            self.memory.update_priorities(indices, td_errors)
+        batches = [self.memory.sample(batch_size) for _ in range(n_batches)]
+        return batches, time.perf_counter() - t0
+
+    def update(self, indices, td_errors) -> float:
+        t0 = time.perf_counter()
+        if len(indices):
+            self.memory.update_priorities(indices, td_errors)
+        return time.perf_counter() - t0
+
+    def get_memory(self) -> PrioritizedReplay:
+        return self.memory
+
+    def __len__(self) -> int:
+        return len(self.memory)
+
+    def size(self) -> int:
+        return len(self.memory)
+
+
+# ------------------------------------------------------------------------------------ on Ray
+
+
+def check_ray_address(address: str, timeout: float = 3.0) -> None:
+    """Raise ValueError (one line) unless ``address`` names a reachable Ray cluster head.
+
+    ``"auto"`` is left to Ray (it fails at once when no cluster runs here). ``host:port`` and
+    ``ray://host:port`` are checked with one TCP connection of at most ``timeout`` seconds:
+    Ray itself would retry an unreachable address for minutes.
+    """
+    import socket
+
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"ray_address must be 'auto', host:port or ray://host:port, "
+                         f"got {address!r}")  # fmt: skip
+    if address == "auto":
+        return
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"ray_address must be 'auto', host:port or ray://host:port, "
+                         f"got {address!r}")  # fmt: skip
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ValueError(f"ray_address {address!r} cannot be reached: "
+                         f"{exc.strerror or exc}") from None  # fmt: skip
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, num_cpus: int | None = None):
+    """Connect to Ray for the duration of the block; yields the seconds it took.
+
+    Ray already initialised in this process (a notebook, a benchmark task): use it and leave
+    it running. ``address`` given (``"auto"``, ``"ray://host:10001"``, ``"host:6379"``): join
+    that cluster and disconnect at the end (the cluster keeps running). Otherwise start a
+    private local instance with ``num_cpus`` (default: this machine's cores) and shut it down
+    at the end, also after an error or Ctrl-C.
+    """
+    import ray
+
+    t0 = time.perf_counter()
+    started = False
+    ray_logger = logging.getLogger("ray")
+    level = ray_logger.level
+    if not ray.is_initialized():
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network calls home
+        # errors only: Ray's start-up notices would be the only stderr of a clean run
+        kwargs = {"log_to_driver": False, "logging_level": logging.ERROR}
+        ray_logger.setLevel(logging.ERROR)  # ray.init logs one notice before it applies that
+        if address:
+            ray.init(address=address, **kwargs)
+        else:  # "local": never join a cluster someone else started on this machine
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count(),
+                     include_dashboard=False, object_store_memory=200 * 2**20,
+                     **kwargs)  # fmt: skip
+        started = True
+    try:
+        yield time.perf_counter() - t0
+    finally:
+        if started:
+            ray.shutdown()
+            ray_logger.setLevel(level)
+
+
+def _writable(batch: Batch) -> Batch:
+    """A batch whose arrays torch may wrap: Ray hands out read-only views of its store."""
+    return Batch(*(np.array(getattr(batch, f.name)) for f in dataclasses.fields(Batch)))
+
+
+def _allowed_updates(cfg: Config, env_steps: int) -> int:
+    """Gradient steps per-sumtree has taken after ``env_steps`` env steps: one at every step
+    s > learning_starts with s divisible by train_every."""
+    if env_steps <= cfg.learning_starts:
+        return 0
+    return env_steps // cfg.train_every - cfg.learning_starts // cfg.train_every
+
+
+def train_apex(
+    config: Config,
+    progress: bool = True,
+    desc: str | None = None,
+    progress_file=None,
+    ray_address: str | None = None,
+    batches_per_call: int = 4,
+) -> TrainResult:
+    """Train Ape-X with ``config.actors`` actors on Ray for ``config.total_steps`` env steps.
+
+    Env steps are counted over all actors. The learner (this process) takes the same gradient
+    steps per env step as per-sumtree (see the module docstring) and evaluates greedily every
+    ``eval_every`` env steps on exactly those step counts: actors are held at each evaluation
+    point until the learner has caught up. History, best checkpoint and TrainResult are those
+    of ``prdqn_lib.train.train``; ``history.startup_seconds`` is Ray's start-up and the
+    actors' creation, which ``train_seconds`` (and so env steps/s) exclude.
+
+    Args:
+        config: hyperparameters; ``config.variant`` must be "apex".
+        progress, desc, progress_file: the progress bar, as in ``train``.
+        ray_address: an existing Ray cluster to join (None: start Ray locally).
+        batches_per_call: batches the learner fetches per call to the replay actor (and
+            updates it takes before it writes their |δ| back).
+
+    Ctrl-C stops the run cleanly (``history.interrupted``), errors propagate; either way the
+    actors are stopped and a Ray that this call started is shut down.
+    """
+    import ray
+
+    cfg = config
+    if cfg.variant != "apex":
+        raise ValueError(f"config.variant must be 'apex' for train_apex, got {cfg.variant!r}")
+    batches_per_call = positive_int(batches_per_call, "batches_per_call")
+    clock = time.perf_counter
+    t_begin = clock()
+    seed_everything(cfg.seed, cfg.num_threads)
+    probe = gym.make(cfg.env_id)
+    obs_dim = int(np.prod(probe.observation_space.shape))
+    n_actions = int(probe.action_space.n)
+    probe.close()
+    agent = Agent(obs_dim, n_actions, cfg)
+    evaluator = Evaluator(cfg.env_id, cfg.eval_episodes, seed=cfg.seed + 10_000)
+    history = History()
+    epsilons = actor_epsilons(cfg.actors, cfg.apex_eps, cfg.apex_eps_alpha)
+    actors, replay = [], None
+    try:
+        with ray_session(ray_address, num_cpus=max(os.cpu_count() or 1, cfg.actors)):
+            try:
+                # actors reserve a CPU each (so a cluster spreads them); the replay is light
+                remote_actor = ray.remote(num_cpus=1)(ApexActor)
+                remote_replay = ray.remote(num_cpus=0)(ReplayServer)
+                weights_ref = ray.put(get_weights(agent, 0))
+                replay = remote_replay.remote(cfg)
+                actors = [remote_actor.remote(cfg, i, float(epsilons[i]), weights_ref)
+                          for i in range(cfg.actors)]  # fmt: skip
+                ray.get([a.ready.remote() for a in actors] + [replay.size.remote()])
+                history.startup_seconds = clock() - t_begin
+                return _learn(cfg, agent, evaluator, history, actors, replay, epsilons,
+                              weights_ref, batches_per_call, progress, desc,
+                              progress_file)  # fmt: skip
+            finally:  # inside the session: after ray.shutdown, ray.kill would start a new Ray
+                for handle in [*actors, replay]:
+                    if handle is not None:
+                        with contextlib.suppress(Exception):
+                            ray.kill(handle)
+    finally:
+        evaluator.close()
+
+
+def _learn(cfg, agent, evaluator, history, actors, replay, epsilons, weights_ref, k_max,
+           progress, desc, progress_file) -> TrainResult:  # fmt: skip
+    """The learner's loop (see ``train_apex``)."""
+    import ray
+    from tqdm import tqdm
+
+    clock = time.perf_counter
+    total = cfg.total_steps
+    version = 0
+    actor_version = [0] * len(actors)
+    in_flight: dict = {}  # ObjectRef -> (actor index, steps)
+    idle = list(range(len(actors)))
+    done = issued = 0  # env steps returned (in the memory) / handed out to actors
+    next_eval = cfg.eval_every
+    pending_idx: list[np.ndarray] = []
+    pending_td: list[np.ndarray] = []
+    replay_time = eval_time = 0.0
+    episode = 0
+    loss_sum, loss_count = 0.0, 0
+    best_return, best_weights = -np.inf, None
+    bar = tqdm(total=total, desc=desc or cfg.variant, disable=not progress, mininterval=1.0,
+               unit="step", file=progress_file, dynamic_ncols=False, ncols=100)  # fmt: skip
+    postfix = {"episode": "-", "eval": "-"}
+    start = clock()
+    slack = len(actors) * cfg.apex_block  # how far actors may run ahead of the learner
+
+    def flush_priorities() -> None:
+        nonlocal replay_time
+        if pending_idx:
+            replay_time += ray.get(
+                replay.update.remote(np.concatenate(pending_idx), np.concatenate(pending_td))
+            )
+            pending_idx.clear()
+            pending_td.clear()
+
+    try:
+        while True:
+            # 1. hand out blocks: never past the next evaluation point or the run's end, and
+            #    never more than `slack` steps ahead of what the learner has consumed
+            consumed = cfg.learning_starts + agent.updates * cfg.train_every
+            limit = min(total, next_eval)
+            while idle and issued < limit and issued - consumed < slack:
+                i = idle.pop(0)
+                n = min(cfg.apex_block, limit - issued)
+                fresh = weights_ref if actor_version[i] < version else None
+                ref = actors[i].collect_into.remote(replay, n, fresh)
+                actor_version[i] = version
+                in_flight[ref] = (i, n)
+                issued += n
+            # 2. learn while the data allow it (the replay ratio of the other variants)
+            owed = _allowed_updates(cfg, done) - agent.updates
+            if owed > 0:
+                k = min(k_max, owed)
+                idx = np.concatenate(pending_idx) if pending_idx else None
+                td = np.concatenate(pending_td) if pending_td else None
+                pending_idx.clear()
+                pending_td.clear()
+                batches, seconds = ray.get(
+                    replay.update_and_sample.remote(idx, td, k, cfg.batch_size)
+                )
+                replay_time += seconds
+                for batch in batches:
+                    loss, td_new = agent.update(_writable(batch))
+                    pending_idx.append(batch.indices)
+                    pending_td.append(td_new)
+                    loss_sum += loss
+                    loss_count += 1
+                    if agent.updates % cfg.apex_sync_every == 0:
+                        version += 1
+                        weights_ref = ray.put(get_weights(agent, version))
+                ready = []
+                if in_flight:
+                    ready, _ = ray.wait(list(in_flight), num_returns=len(in_flight), timeout=0)
+            elif in_flight:
+                ready, _ = ray.wait(list(in_flight), num_returns=1)
+            else:
+                ready = []
+            # 3. blocks that arrived: count their steps, record their episodes
+            for ref in ready:
+                i, n = in_flight.pop(ref)
+                block = ray.get(ref)
+                idle.append(i)
+                for t, ret, length in block.episodes:
+                    episode += 1
+                    history.episodes.append(
+                        {
+                            "env_steps": done + t + 1,
+                            "episode": episode,
+                            "episode_return": ret,
+                            "episode_length": length,
+                            "loss": loss_sum / loss_count if loss_count else float("nan"),
+                            "epsilon": block.epsilon,
+                            "wall_time": clock() - start,
+                        }
+                    )
+                    loss_sum, loss_count = 0.0, 0
+                    postfix["episode"] = f"{ret:.0f}"
+                done += n
+                bar.update(n)
+            if ready:
+                bar.set_postfix(postfix, refresh=False)
+            # 4. evaluate at exactly every eval_every steps, once the learner has caught up
+            if (done == next_eval and not in_flight
+                    and agent.updates >= _allowed_updates(cfg, done)):  # fmt: skip
+                flush_priorities()
+                t0 = clock()
+                train_so_far = t0 - start - eval_time
+                returns = evaluator(agent)
+                if returns.mean() >= best_return:  # >=: ties go to the latest
+                    best_return, best_weights = float(returns.mean()), _snapshot(agent)
+                eval_time += clock() - t0
+                history.evals.append(
+                    {
+                        "env_steps": done,
+                        "eval_return": float(returns.mean()),
+                        "eval_std": float(returns.std()),
+                        "wall_time": clock() - start,
+                        "train_seconds": train_so_far,
+                    }
+                )
+                postfix["eval"] = f"{returns.mean():.0f}"
+                bar.set_postfix(postfix, refresh=False)
+                next_eval += cfg.eval_every
+            elif done >= total and not in_flight and agent.updates >= _allowed_updates(cfg, done):
+                break
+        flush_priorities()
+    except KeyboardInterrupt:
+        history.interrupted = True
+    finally:
+        bar.close()
+    history.env_steps = done
+    history.replay_seconds = replay_time
+    history.train_seconds = clock() - start - eval_time
+    memory = None
+    if not history.interrupted:
+        with contextlib.suppress(Exception):
+            memory = ray.get(replay.get_memory.remote(), timeout=30)
+    best_agent = None if best_weights is None else _agent_from_snapshot(agent, best_weights)
+    return TrainResult(agent, history, cfg, memory, best_agent)

@@ -22,6 +22,8 @@ Finished runs are kept, so an interrupted benchmark resumes (``--fresh`` starts 
 
     python benchmarks/bench_learning.py                        # 5 variants x 20 seeds x 50k
     python benchmarks/bench_learning.py --seeds 0-1 --steps 3000 --out /tmp/quick   # smoke run
+    python benchmarks/bench_learning.py --ray            # the runs as Ray tasks on a local Ray
+    python benchmarks/bench_learning.py --ray auto       # ... on the cluster of `ray start`
 """
 
 from __future__ import annotations
@@ -237,6 +239,11 @@ def main(argv=None) -> int:
                         help="default: every variant but apex (Ape-X runs several processes "
                              "per run; ask for it by name)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="parallel processes")
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="run the variant x seed jobs as Ray tasks (at most --workers at "
+                             "once): on a private local Ray, or on the cluster at ADDRESS "
+                             "(auto, host:6379, ray://host:10001); same resumable results "
+                             "folders. Default: a local process pool")  # fmt: skip
     parser.add_argument("--speed-steps", type=int, default=None,
                         help="steps of the solo per-sumtree speed run (default: min(20,000, "
                              "--steps); 0 skips it)")  # fmt: skip
@@ -254,6 +261,9 @@ def main(argv=None) -> int:
     for name in ("steps", "workers"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.steps < Config().eval_every:  # a run without an evaluation has nothing to report
+        parser.error(f"--steps must be at least {Config().eval_every:,} (one evaluation), "
+                     f"got {args.steps}")  # fmt: skip
     if args.speed_steps is None:
         args.speed_steps = min(20_000, args.steps)
     if args.speed_steps < 0:
@@ -279,7 +289,12 @@ def main(argv=None) -> int:
             for s in args.seeds
             for v in args.variants
         ]
-        run_jobs(jobs, args.workers, desc="runs")
+        if args.ray:
+            from ray_jobs import run_jobs_on_ray
+
+            run_jobs_on_ray(jobs, args.ray, args.workers, desc="runs")
+        else:
+            run_jobs(jobs, args.workers, desc="runs")
         if args.speed_steps and not args.round1:
             speed = {**speed_run(args.speed_steps), "steps": args.speed_steps}
             (args.out / "learning_speed.json").write_text(json.dumps(speed, indent=2) + "\n")

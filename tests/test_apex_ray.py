@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,3 +81,25 @@ def test_ctrl_c_stops_apex_cleanly_and_shuts_down_the_ray_it_started():
     assert h.evals and h.evals[0]["env_steps"] == 500
     assert result.best_agent is not None
     assert not ray.is_initialized()  # this run started Ray, so it shut it down
+
+
+def test_bench_learning_runs_its_jobs_as_ray_tasks_and_resumes(tmp_path):
+    """--ray writes the same results folders as the process pool, and a second call finds
+    them finished instead of training again."""
+    root = Path(__file__).resolve().parents[1]
+    args = [sys.executable, str(root / "benchmarks" / "bench_learning.py"), "--ray",
+            "--variants", "dqn", "--seeds", "0-1", "--steps", "1000", "--speed-steps", "0",
+            "--out", str(tmp_path)]  # fmt: skip
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    runs = tmp_path / "learning" / "dqn"
+    summaries = [json.loads((runs / f"seed{s}" / "summary.json").read_text()) for s in (0, 1)]
+    assert [s["seed"] for s in summaries] == [0, 1] and all(
+        s["env_steps"] == 1000 for s in summaries
+    )
+    assert Config.load(runs / "seed1" / "config.json").total_steps == 1000
+    assert (tmp_path / "learning.md").exists()
+    before = (runs / "seed0" / "summary.json").stat().st_mtime_ns
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (runs / "seed0" / "summary.json").stat().st_mtime_ns == before  # not trained again

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,12 +149,42 @@ def record_run(
     return record_episode(agent, gif_path, mp4_path, result.config.env_id, seed, caption)
 
 
-def show_media(path: str | Path, width: int | None = None):
-    """Display a GIF (embedded image) or an MP4 (embedded video) inline in Jupyter."""
-    from IPython.display import Image as IPyImage
+class _GifHTML:
+    """A GIF as an HTML ``<img>`` with a base64 data URI and alt text.
+
+    JupyterLab, VS Code and nbconvert's HTML all render ``text/html``; nbconvert drops a bare
+    ``image/gif`` output (it is not in its display priority), so the GIF travels as HTML.
+    ``text/plain`` carries the alt text for viewers that show no HTML (and for screen readers
+    reading a plain export).
+    """
+
+    def __init__(self, data: bytes, alt: str, width: int | None):
+        self.data, self.alt, self.width = data, alt, width
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        src = "data:image/gif;base64," + base64.b64encode(self.data).decode("ascii")
+        size = f' width="{int(self.width)}"' if self.width else ""
+        alt = html.escape(self.alt, quote=True)
+        tag = f'<img src="{src}" alt="{alt}" title="{alt}"{size}>'
+        return {"text/html": tag, "text/plain": f"[GIF] {self.alt}"}
+
+
+def show_media(path: str | Path, width: int | None = None, alt: str | None = None):
+    """Display a GIF (an HTML ``<img>`` with alt text) or an MP4 (embedded video) inline.
+
+    Args:
+        path: the ``.gif`` or ``.mp4`` file.
+        width: display width in pixels (default: the file's own).
+        alt: what the animation shows, for readers who cannot see it (default: the file name).
+    """
     from IPython.display import Video
 
     path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path: no such file: {str(path)!r}")
+    if width is not None and (not isinstance(width, int) or width <= 0):
+        raise ValueError(f"width must be a positive int or None, got {width!r}")
+    alt = alt or f"animation: {path.stem.replace('_', ' ')}"
     if path.suffix.lower() == ".gif":
-        return IPyImage(data=path.read_bytes(), format="gif", width=width)
+        return _GifHTML(path.read_bytes(), alt, width)
     return Video(str(path), embed=True, width=width, html_attributes="controls loop autoplay muted")

@@ -24,6 +24,24 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
+def collapse_progress(text: str) -> str:
+    """What a terminal shows of ``text``: each line as its last carriage-return rewrite.
+
+    tqdm redraws its bar with ``\r``; a live notebook shows only the final bar, but the stored
+    output keeps every redraw, and nbconvert's HTML and GitHub print them all, one per line.
+    """
+    lines = text.split("\n")
+    return "\n".join(line.rstrip("\r").split("\r")[-1] for line in lines)
+
+
+def collapse_outputs(nb) -> None:
+    """Collapse the progress bars of every stream output of ``nb`` in place."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and "\r" in out.get("text", ""):
+                out["text"] = collapse_progress(out["text"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Re-execute the notebooks in place in full mode (a few minutes each), so "
@@ -55,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAILED {path.name}: {str(exc).splitlines()[0]}", file=sys.stderr)
             failed.append(path.name)
             continue
+        collapse_outputs(nb)
         nbformat.write(nb, path)
         print(f"{path.name}: {time.perf_counter() - start:.0f} s", flush=True)
     return 1 if failed else 0

@@ -54,3 +54,22 @@ def test_a_stopped_mutant_run_removes_its_copy(tmp_path, sig):
     assert proc.returncode == 130, err
     assert "stopped" in err
     assert not list(tmp_path.glob("prdqn-mutant-*"))
+
+
+def test_run_notebooks_keeps_what_a_terminal_shows_of_a_progress_bar():
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from run_notebooks import collapse_progress
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    bar = "dqn:   0%| 0/50\rdqn:  50%| 25/50\rdqn: 100%| 50/50\rdqn: 100%| 50/50 done\n"
+    assert collapse_progress(bar + "\nsolved at 12\n") == "dqn: 100%| 50/50 done\n\nsolved at 12\n"
+    assert collapse_progress("no bar\nat all\n") == "no bar\nat all\n"
+
+
+def test_bench_learning_refuses_a_budget_without_an_evaluation(tmp_path):
+    bench = SCRIPTS.parent / "benchmarks" / "bench_learning.py"
+    r = subprocess.run([sys.executable, str(bench), "--steps", "600", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2 and "--steps must be at least 1,000" in r.stderr and "600" in r.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -35,11 +35,26 @@ def collapse_progress(text: str) -> str:
 
 
 def collapse_outputs(nb) -> None:
-    """Collapse the progress bars of every stream output of ``nb`` in place."""
+    """Merge each cell's consecutive stream outputs (one per redraw, as the kernel sent them)
+    and collapse their progress bars, in place."""
     for cell in nb.cells:
+        merged = []
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and "\r" in out.get("text", ""):
+            prev = merged[-1] if merged else None
+            if (
+                out.get("output_type") == "stream"
+                and prev is not None
+                and prev.get("output_type") == "stream"
+                and prev.get("name") == out.get("name")
+            ):
+                prev["text"] += out["text"]
+            else:
+                merged.append(out)
+        for out in merged:
+            if out.get("output_type") == "stream":
                 out["text"] = collapse_progress(out["text"])
+        if "outputs" in cell:
+            cell["outputs"] = merged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("patterns", nargs="*", metavar="PATTERN",
                         help="run only the notebooks whose file name contains a PATTERN "
                              "(default: all)")  # fmt: skip
+    parser.add_argument("--tidy", action="store_true",
+                        help="do not execute: only merge and collapse the progress output "
+                             "already stored")  # fmt: skip
     args = parser.parse_args(argv)
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if args.patterns:
@@ -58,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         if not paths:
             names = ", ".join(p.stem for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
             parser.error(f"no notebook name contains {' or '.join(args.patterns)} ({names})")
+    if args.tidy:
+        for path in paths:
+            nb = nbformat.read(path, as_version=4)
+            collapse_outputs(nb)
+            nbformat.write(nb, path)
+        return 0
     os.environ.pop("PRDQN_QUICK", None)  # full runs only
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     failed = []

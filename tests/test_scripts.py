@@ -73,3 +73,26 @@ def test_bench_learning_refuses_a_budget_without_an_evaluation(tmp_path):
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 2 and "--steps must be at least 1,000" in r.stderr and "600" in r.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_run_notebooks_merges_a_cells_stream_outputs_before_collapsing():
+    import nbformat
+
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from run_notebooks import collapse_outputs
+    finally:
+        sys.path.remove(str(SCRIPTS))
+
+    def out(name, text):
+        return nbformat.v4.new_output("stream", name=name, text=text)
+
+    cell = nbformat.v4.new_code_cell(outputs=[
+        out("stdout", "\rdqn:   0%"), out("stdout", "\rdqn:  50%"), out("stdout", "\rdqn: 100%\n"),
+        out("stderr", "warn\n"), out("stdout", "solved at 12\n"),
+    ])  # fmt: skip
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    collapse_outputs(nb)
+    assert [(o["name"], o["text"]) for o in cell.outputs] == [
+        ("stdout", "dqn: 100%\n"), ("stderr", "warn\n"), ("stdout", "solved at 12\n")
+    ]  # fmt: skip

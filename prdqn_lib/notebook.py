@@ -11,12 +11,19 @@ folder per run could never be cleaned up at exit).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["NotebookSetup", "setup"]
+
+# Importing Ray in a notebook prints install hints for ipywidgets (from Ray and from tqdm.auto);
+# the series draws no widgets, so a learner should not meet them in notebook 07's first cell.
+warnings.filterwarnings("ignore", message="IProgress not found")
+logging.getLogger("ray.widgets.util").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,8 @@ def double_dqn_target(
     """y = r + γ·(1 − terminated)·Q_target(s', argmax_a Q_online(s', a)).
 
     The online network *selects* the action and the target network *evaluates* it, which
-    removes most of the max operator's upward bias (van Hasselt et al., 2016).
+    removes part of the max operator's upward bias; how much depends on how correlated the two
+    networks are (van Hasselt et al., 2016; notebook 02 measures it).
     """
     best = next_q_online.argmax(dim=1, keepdim=True)
     return rewards + gamma * (~terminated).float() * next_q_target.gather(1, best).squeeze(1)

@@ -45,10 +45,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from common import ROOT, ROUND1, Job, run_jobs  # noqa: E402
 
-from prdqn_lib.config import VARIANTS, Config  # noqa: E402
+from prdqn_lib.config import Config  # noqa: E402
 from prdqn_lib.plots import plot_solve_points, plot_variants  # noqa: E402
 from prdqn_lib.stats import stability, summarize  # noqa: E402
 from prdqn_lib.train import History, train  # noqa: E402
+from prdqn_lib.variants import get_variant, variant_names  # noqa: E402
 
 REPORT_SEEDS = "100-119"
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
@@ -234,8 +235,8 @@ def main(argv=None) -> int:
                         help=f"seeds, e.g. 100-119 or 0,3,5 (default {REPORT_SEEDS}: the "
                              "report seeds, never used in tuning)")  # fmt: skip
     parser.add_argument("--steps", type=int, default=50_000, help="env steps per run")
-    parser.add_argument("--variants", nargs="+", choices=VARIANTS,
-                        default=[v for v in VARIANTS if v != "apex"],
+    parser.add_argument("--variants", nargs="+", choices=variant_names(),
+                        default=[v for v in variant_names() if get_variant(v).loop is None],
                         help="default: every variant but apex (Ape-X runs several processes "
                              "per run; ask for it by name)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="parallel processes")

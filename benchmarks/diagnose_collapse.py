@@ -41,7 +41,7 @@ from tune import CANDIDATES, R1  # noqa: E402
 
 from prdqn_lib.config import Config  # noqa: E402
 from prdqn_lib.plots import VARIANT_STYLE  # noqa: E402
-from prdqn_lib.replay import PrioritizedReplay, TDErrorListReplay  # noqa: E402
+from prdqn_lib.protocol import PrioritizedMemory  # noqa: E402
 from prdqn_lib.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,14 +86,10 @@ class CollapseMonitor:
             q0 = agent.online(torch.from_numpy(self.start_states)).numpy()
             q0_target = agent.target(torch.from_numpy(self.start_states)).numpy()
         pick = self._rng.integers(0, n, size=min(2000, n))
-        q_mem = agent._q_numpy(memory._obs[pick])
-        terminal = memory._terminated[:n]
-        if isinstance(memory, PrioritizedReplay):
-            p = memory.probabilities()
-        elif isinstance(memory, TDErrorListReplay):
-            p = memory.probabilities()
-        else:
-            p = np.full(n, 1.0 / n)
+        q_mem = agent.q_values(memory.transitions(pick).obs)
+        terminal = memory.transitions().terminated
+        # the distribution the memory really samples from (uniform memories say 1/N too)
+        p = memory.probabilities() if isinstance(memory, PrioritizedMemory) else np.full(n, 1 / n)
         np_ = n * p
         td = np.concatenate(self._td) if self._td else np.zeros(0)
         td_t = np.concatenate(self._td_term) if self._td_term else np.zeros(0)

@@ -19,9 +19,9 @@ import sys
 import numpy as np
 from common import ROOT, ROUND1, Job, run_jobs
 
-from prdqn_lib.config import VARIANTS
 from prdqn_lib.stats import stability
 from prdqn_lib.train import History
+from prdqn_lib.variants import variant_names
 
 # The round-1 defaults of every field the sweep touches.
 R1 = ROUND1
@@ -150,7 +150,7 @@ def table(results: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=CANDIDATES)
-    parser.add_argument("--variants", nargs="+", default=["per-sumtree"], choices=VARIANTS)
+    parser.add_argument("--variants", nargs="+", default=["per-sumtree"], choices=variant_names())
     parser.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-7"))
     parser.add_argument("--steps", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2)
@@ -169,7 +169,7 @@ def main(argv=None) -> int:
         run_jobs(jobs, args.workers, desc="tuning runs")
     results: dict = {}
     for c in CANDIDATES:
-        for v in VARIANTS:
+        for v in variant_names():
             folders = sorted((root / c / v).glob("seed*"), key=lambda p: int(p.name[4:]))
             runs = []
             for f in folders:

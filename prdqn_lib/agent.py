@@ -20,6 +20,7 @@ __all__ = [
     "QNetwork",
     "dqn_target",
     "double_dqn_target",
+    "epsilon_greedy",
     "seed_everything",
     "weighted_loss",
 ]
@@ -44,7 +45,7 @@ class QNetwork(nn.Module):
     module: for networks this small, the per-module call overhead is a large share of a step.
     """
 
-    def __init__(self, obs_dim: int, n_actions: int, hidden: tuple[int, ...] = (128, 128)):
+    def __init__(self, obs_dim: int, n_actions: int, hidden: tuple[int, ...] = Config.hidden):
         super().__init__()
         widths = [obs_dim, *hidden, n_actions]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
@@ -73,6 +74,22 @@ class QNetwork(nn.Module):
             return x @ w.T + b
 
         return forward
+
+
+def epsilon_greedy(
+    rng: np.random.Generator,
+    epsilon: float,
+    n_actions: int,
+    greedy: Callable[[], int],
+) -> int:
+    """With probability ε a uniformly random action, else ``greedy()`` (called only then).
+
+    The one ε-greedy of the project: the agent's ``act`` and every Ape-X actor use it, so both
+    draw from their generator in the same order (one uniform, then an action if exploring).
+    """
+    if rng.random() < epsilon:
+        return int(rng.integers(n_actions))
+    return int(greedy())
 
 
 def dqn_target(
@@ -133,7 +150,8 @@ class Agent:
     Args:
         obs_dim: observation size.
         n_actions: number of discrete actions.
-        config: hyperparameters (``config.double`` picks the target).
+        config: hyperparameters (``config.double``, from the variant's registry entry, picks
+            the target).
     """
 
     def __init__(self, obs_dim: int, n_actions: int, config: Config) -> None:
@@ -154,6 +172,11 @@ class Agent:
         self.last_grad_norm = float("nan")
         self._rng = np.random.default_rng(config.seed)
         self._q_numpy = self.online.numpy_forward()
+        self.double = config.double  # the variant's target, from its registry entry
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q(s, ·) of the online network for a batch of observations (numpy, no gradient)."""
+        return self._q_numpy(obs)
 
     def greedy_actions(self, obs: np.ndarray) -> np.ndarray:
         """argmax_a Q(s, a) for a batch of observations (numpy forward, same weights)."""
@@ -161,9 +184,9 @@ class Agent:
 
     def act(self, obs: np.ndarray, epsilon: float) -> int:
         """ε-greedy action for one observation."""
-        if self._rng.random() < epsilon:
-            return int(self._rng.integers(self.n_actions))
-        return int(self.greedy_actions(obs[None])[0])
+        return epsilon_greedy(
+            self._rng, epsilon, self.n_actions, lambda: self.greedy_actions(obs[None])[0]
+        )
 
     def _q_and_target(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Q(s, a) (with gradient) and the TD target y (without) for a batch."""
@@ -173,7 +196,7 @@ class Agent:
         next_obs = torch.from_numpy(batch.next_obs)
         with torch.no_grad():
             next_q_target = self.target(next_obs)
-            if self.config.double:
+            if self.double:
                 next_q_online = self.online(next_obs)
                 y = double_dqn_target(
                     rewards, terminated, next_q_online, next_q_target, self.config.gamma

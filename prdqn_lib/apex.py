@@ -34,16 +34,19 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from ._checks import positive_int, real
-from .agent import Agent, seed_everything
+from .agent import Agent, epsilon_greedy, seed_everything
 from .config import Config
-from .replay import Batch, PrioritizedReplay
-from .train import Evaluator, History, TrainResult, _agent_from_snapshot, _snapshot, _warm_up
+from .protocol import ReplayMemory
+from .recorder import RunRecorder, TrainResult
+from .replay import Batch, warm_up_kernels
+from .variants import make_memory
 
 __all__ = [
     "ApexActor",
@@ -94,7 +97,6 @@ class Block:
     td_errors: np.ndarray  # (n,) float64: |δ| under the actor's copy of the network
     # one (step in the block, 0-based; return; length) per episode that ended in the block
     episodes: list[tuple[int, float, int]] = field(default_factory=list)
-    actor: int = 0
     epsilon: float = 0.0
     weights_version: int = 0  # the version of the weights that acted and computed |δ|
 
@@ -189,10 +191,8 @@ class ApexActor:
         terminated = np.empty(n, dtype=bool)
         episodes = []
         for t in range(n):
-            if self.rng.random() < self.epsilon:
-                action = int(self.rng.integers(self.n_actions))
-            else:
-                action = int(self.agent.greedy_actions(self.obs[None])[0])
+            greedy = lambda: self.agent.greedy_actions(self.obs[None])[0]  # noqa: E731
+            action = epsilon_greedy(self.rng, self.epsilon, self.n_actions, greedy)
             nxt, reward, term, trunc, _ = self.env.step(action)
             obs[t], actions[t], rewards[t], next_obs[t], terminated[t] = (
                 self.obs, action, reward, nxt, term
@@ -207,8 +207,8 @@ class ApexActor:
                 self.obs = nxt
         self.steps += n
         td = block_td_errors(self.agent, obs, actions, rewards, next_obs, terminated)
-        return Block(obs, actions, rewards, next_obs, terminated, td, episodes, self.index,
-                     self.epsilon, self.version)  # fmt: skip
+        return Block(obs, actions, rewards, next_obs, terminated, td, episodes, self.epsilon,
+                     self.version)  # fmt: skip
 
     def collect_into(self, replay, n_steps: int, weights: dict | None = None) -> Block:
         """``collect``, then add the block to the Ray replay actor ``replay`` and wait for it,
@@ -231,20 +231,18 @@ class ApexActor:
 
 
 class ReplayServer:
-    """The central replay: a ``PrioritizedReplay`` that takes blocks with given priorities and
+    """The central replay: the variant's memory (any ``ReplayMemory``; apex's registry entry
+    gives per-sumtree's ``PrioritizedReplay``) that takes blocks with given priorities and
     serves several batches per call (fewer round trips between processes).
 
     Args:
-        config: the run's Config (capacity, α, β schedule, ε of the priorities, seed).
+        config: the run's Config (its variant's memory factory, capacity, α, β, ε, seed).
     """
 
     def __init__(self, config: Config) -> None:
         torch.set_num_threads(1)
-        from .train import make_memory
-
-        # per-sumtree's memory, with per-sumtree's α, β schedule, ε and capacity
-        self.memory: PrioritizedReplay = make_memory(config)
-        _warm_up(self.memory)
+        self.memory: ReplayMemory = make_memory(config)
+        warm_up_kernels()
         self.added = 0
 
     def add_block(self, block: Block) -> int:
@@ -272,11 +270,8 @@ class ReplayServer:
             self.memory.update_priorities(indices, td_errors)
         return time.perf_counter() - t0
 
-    def get_memory(self) -> PrioritizedReplay:
+    def get_memory(self) -> ReplayMemory:
         return self.memory
-
-    def __len__(self) -> int:
-        return len(self.memory)
 
     def size(self) -> int:
         return len(self.memory)
@@ -365,7 +360,7 @@ def train_apex(
     config: Config,
     progress: bool = True,
     desc: str | None = None,
-    progress_file=None,
+    progress_file: Any = None,
     ray_address: str | None = None,
     batches_per_call: int = 4,
 ) -> TrainResult:
@@ -374,38 +369,41 @@ def train_apex(
     Env steps are counted over all actors. The learner (this process) takes the same gradient
     steps per env step as per-sumtree (see the module docstring) and evaluates greedily every
     ``eval_every`` env steps on exactly those step counts: actors are held at each evaluation
-    point until the learner has caught up. History, best checkpoint and TrainResult are those
-    of ``prdqn_lib.train.train``; ``history.startup_seconds`` is Ray's start-up and the
-    actors' creation, which ``train_seconds`` (and so env steps/s) exclude.
+    point until the learner has caught up. Evaluation, best checkpoint, History and stop
+    signals are ``prdqn_lib.recorder.RunRecorder``'s, as in every loop;
+    ``history.startup_seconds`` is Ray's start-up and the actors' creation, which
+    ``train_seconds`` (and so env steps/s) exclude.
 
     Args:
-        config: hyperparameters; ``config.variant`` must be "apex".
+        config: hyperparameters of a variant whose registry entry names this loop.
         progress, desc, progress_file: the progress bar, as in ``train``.
         ray_address: an existing Ray cluster to join (None: start Ray locally).
         batches_per_call: batches the learner fetches per call to the replay actor (and
             updates it takes before it writes their |δ| back).
 
-    Ctrl-C stops the run cleanly (``history.interrupted``), errors propagate; either way the
-    actors are stopped and a Ray that this call started is shut down.
+    Ctrl-C or a stop signal ends the run cleanly (``history.interrupted``), errors propagate;
+    either way the actors are stopped and a Ray that this call started is shut down.
     """
     import ray
 
     cfg = config
-    if cfg.variant != "apex":
-        raise ValueError(f"config.variant must be 'apex' for train_apex, got {cfg.variant!r}")
+    from .variants import get_variant
+
+    if get_variant(cfg.variant).loop != "prdqn_lib.apex:train_apex":
+        raise ValueError(f"config.variant must be one whose loop is train_apex (apex), got "
+                         f"{cfg.variant!r}")  # fmt: skip
     batches_per_call = positive_int(batches_per_call, "batches_per_call")
-    clock = time.perf_counter
-    t_begin = clock()
+    t_begin = time.perf_counter()
     seed_everything(cfg.seed, cfg.num_threads)
     probe = gym.make(cfg.env_id)
     obs_dim = int(np.prod(probe.observation_space.shape))
     n_actions = int(probe.action_space.n)
     probe.close()
     agent = Agent(obs_dim, n_actions, cfg)
-    evaluator = Evaluator(cfg.env_id, cfg.eval_episodes, seed=cfg.seed + 10_000)
-    history = History()
+    recorder = RunRecorder(cfg, progress, desc, progress_file)
     epsilons = actor_epsilons(cfg.actors, cfg.apex_eps, cfg.apex_eps_alpha)
-    actors, replay = [], None
+    actors: list[Any] = []
+    replay = None
     try:
         with ray_session(ray_address, num_cpus=max(os.cpu_count() or 1, cfg.actors)):
             try:
@@ -417,55 +415,84 @@ def train_apex(
                 actors = [remote_actor.remote(cfg, i, float(epsilons[i]), weights_ref)
                           for i in range(cfg.actors)]  # fmt: skip
                 ray.get([a.ready.remote() for a in actors] + [replay.size.remote()])
-                history.startup_seconds = clock() - t_begin
-                return _learn(cfg, agent, evaluator, history, actors, replay, epsilons,
-                              weights_ref, batches_per_call, progress, desc,
-                              progress_file)  # fmt: skip
+                recorder.history.startup_seconds = time.perf_counter() - t_begin
+                learner = _Learner(cfg, agent, recorder, actors, replay, weights_ref,
+                                   batches_per_call)  # fmt: skip
+                with recorder:
+                    learner.run()
+                memory = None
+                if not recorder.history.interrupted:
+                    with contextlib.suppress(Exception):
+                        memory = ray.get(replay.get_memory.remote(), timeout=30)
+                return recorder.result(agent, memory, learner.done)
             finally:  # inside the session: after ray.shutdown, ray.kill would start a new Ray
                 for handle in [*actors, replay]:
                     if handle is not None:
                         with contextlib.suppress(Exception):
                             ray.kill(handle)
     finally:
-        evaluator.close()
+        recorder.evaluator.close()
 
 
-def _learn(cfg, agent, evaluator, history, actors, replay, epsilons, weights_ref, k_max,
-           progress, desc, progress_file) -> TrainResult:  # fmt: skip
-    """The learner's loop (see ``train_apex``)."""
-    import ray
-    from tqdm import tqdm
+class _Learner:
+    """The learner's loop (see ``train_apex``): hands out blocks, learns at per-sumtree's
+    replay ratio, records episodes and evaluations through the run's recorder."""
 
-    clock = time.perf_counter
-    total = cfg.total_steps
-    version = 0
-    actor_version = [0] * len(actors)
-    in_flight: dict = {}  # ObjectRef -> (actor index, steps)
-    idle = list(range(len(actors)))
-    done = issued = 0  # env steps returned (in the memory) / handed out to actors
-    next_eval = cfg.eval_every
-    pending_idx: list[np.ndarray] = []
-    pending_td: list[np.ndarray] = []
-    replay_time = eval_time = 0.0
-    episode = 0
-    loss_sum, loss_count = 0.0, 0
-    best_return, best_weights = -np.inf, None
-    bar = tqdm(total=total, desc=desc or cfg.variant, disable=not progress, mininterval=1.0,
-               unit="step", file=progress_file, dynamic_ncols=False, ncols=100)  # fmt: skip
-    postfix = {"episode": "-", "eval": "-"}
-    start = clock()
-    slack = len(actors) * cfg.apex_block  # how far actors may run ahead of the learner
+    def __init__(self, cfg: Config, agent: Agent, recorder: RunRecorder, actors: list[Any],
+                 replay: Any, weights_ref: Any, batches_per_call: int) -> None:  # fmt: skip
+        self.cfg, self.agent, self.recorder = cfg, agent, recorder
+        self.actors, self.replay, self.weights_ref = actors, replay, weights_ref
+        self.k_max = batches_per_call
+        self.version = 0
+        self.done = 0  # env steps returned (in the memory)
+        self.pending_idx: list[np.ndarray] = []
+        self.pending_td: list[np.ndarray] = []
 
-    def flush_priorities() -> None:
-        nonlocal replay_time
-        if pending_idx:
-            replay_time += ray.get(
-                replay.update.remote(np.concatenate(pending_idx), np.concatenate(pending_td))
-            )
-            pending_idx.clear()
-            pending_td.clear()
+    def flush_priorities(self) -> None:
+        """Write back the |δ| of the batches learned from since the last fetch."""
+        import ray
 
-    try:
+        if self.pending_idx:
+            self.recorder.replay_time += ray.get(self.replay.update.remote(
+                np.concatenate(self.pending_idx), np.concatenate(self.pending_td)))  # fmt: skip
+            self.pending_idx.clear()
+            self.pending_td.clear()
+
+    def learn(self, k: int) -> tuple[float, int]:
+        """Write back pending |δ|, fetch k batches, take k gradient steps. (loss sum, k)."""
+        import ray
+
+        idx = np.concatenate(self.pending_idx) if self.pending_idx else None
+        td = np.concatenate(self.pending_td) if self.pending_td else None
+        self.pending_idx.clear()
+        self.pending_td.clear()
+        batches, seconds = ray.get(
+            self.replay.update_and_sample.remote(idx, td, k, self.cfg.batch_size)
+        )
+        self.recorder.replay_time += seconds
+        loss_sum = 0.0
+        for batch in batches:
+            loss, td_new = self.agent.update(_writable(batch))
+            self.pending_idx.append(batch.indices)
+            self.pending_td.append(td_new)
+            loss_sum += loss
+            if self.agent.updates % self.cfg.apex_sync_every == 0:
+                self.version += 1
+                self.weights_ref = ray.put(get_weights(self.agent, self.version))
+        return loss_sum, len(batches)
+
+    def run(self) -> None:
+        import ray
+
+        cfg, agent, recorder = self.cfg, self.agent, self.recorder
+        total = cfg.total_steps
+        actor_version = [0] * len(self.actors)
+        in_flight: dict[Any, tuple[int, int]] = {}  # ObjectRef -> (actor index, steps)
+        idle = list(range(len(self.actors)))
+        issued = 0  # env steps handed out to actors
+        next_eval = cfg.eval_every
+        loss_sum, loss_count = 0.0, 0
+        slack = len(self.actors) * cfg.apex_block  # how far actors may run ahead of the learner
         while True:
             # 1. hand out blocks: never past the next evaluation point or the run's end, and
             #    never more than `slack` steps ahead of what the learner has consumed
@@ -474,32 +501,17 @@ def _learn(cfg, agent, evaluator, history, actors, replay, epsilons, weights_ref
             while idle and issued < limit and issued - consumed < slack:
                 i = idle.pop(0)
                 n = min(cfg.apex_block, limit - issued)
-                fresh = weights_ref if actor_version[i] < version else None
-                ref = actors[i].collect_into.remote(replay, n, fresh)
-                actor_version[i] = version
+                fresh = self.weights_ref if actor_version[i] < self.version else None
+                ref = self.actors[i].collect_into.remote(self.replay, n, fresh)
+                actor_version[i] = self.version
                 in_flight[ref] = (i, n)
                 issued += n
             # 2. learn while the data allow it (the replay ratio of the other variants)
-            owed = _allowed_updates(cfg, done) - agent.updates
+            owed = _allowed_updates(cfg, self.done) - agent.updates
             if owed > 0:
-                k = min(k_max, owed)
-                idx = np.concatenate(pending_idx) if pending_idx else None
-                td = np.concatenate(pending_td) if pending_td else None
-                pending_idx.clear()
-                pending_td.clear()
-                batches, seconds = ray.get(
-                    replay.update_and_sample.remote(idx, td, k, cfg.batch_size)
-                )
-                replay_time += seconds
-                for batch in batches:
-                    loss, td_new = agent.update(_writable(batch))
-                    pending_idx.append(batch.indices)
-                    pending_td.append(td_new)
-                    loss_sum += loss
-                    loss_count += 1
-                    if agent.updates % cfg.apex_sync_every == 0:
-                        version += 1
-                        weights_ref = ray.put(get_weights(agent, version))
+                s, c = self.learn(min(self.k_max, owed))
+                loss_sum += s
+                loss_count += c
                 ready = []
                 if in_flight:
                     ready, _ = ray.wait(list(in_flight), num_returns=len(in_flight), timeout=0)
@@ -513,59 +525,18 @@ def _learn(cfg, agent, evaluator, history, actors, replay, epsilons, weights_ref
                 block = ray.get(ref)
                 idle.append(i)
                 for t, ret, length in block.episodes:
-                    episode += 1
-                    history.episodes.append(
-                        {
-                            "env_steps": done + t + 1,
-                            "episode": episode,
-                            "episode_return": ret,
-                            "episode_length": length,
-                            "loss": loss_sum / loss_count if loss_count else float("nan"),
-                            "epsilon": block.epsilon,
-                            "wall_time": clock() - start,
-                        }
-                    )
+                    recorder.episode_done(self.done + t + 1, ret, length,
+                                          loss_sum / loss_count if loss_count else float("nan"),
+                                          block.epsilon)  # fmt: skip
                     loss_sum, loss_count = 0.0, 0
-                    postfix["episode"] = f"{ret:.0f}"
-                done += n
-                bar.update(n)
-            if ready:
-                bar.set_postfix(postfix, refresh=False)
+                self.done += n
+                recorder.advance(self.done)
             # 4. evaluate at exactly every eval_every steps, once the learner has caught up
-            if (done == next_eval and not in_flight
-                    and agent.updates >= _allowed_updates(cfg, done)):  # fmt: skip
-                flush_priorities()
-                t0 = clock()
-                train_so_far = t0 - start - eval_time
-                returns = evaluator(agent)
-                if returns.mean() >= best_return:  # >=: ties go to the latest
-                    best_return, best_weights = float(returns.mean()), _snapshot(agent)
-                eval_time += clock() - t0
-                history.evals.append(
-                    {
-                        "env_steps": done,
-                        "eval_return": float(returns.mean()),
-                        "eval_std": float(returns.std()),
-                        "wall_time": clock() - start,
-                        "train_seconds": train_so_far,
-                    }
-                )
-                postfix["eval"] = f"{returns.mean():.0f}"
-                bar.set_postfix(postfix, refresh=False)
+            caught_up = not in_flight and agent.updates >= _allowed_updates(cfg, self.done)
+            if self.done == next_eval and caught_up:
+                self.flush_priorities()
+                recorder.evaluate(self.done, agent)
                 next_eval += cfg.eval_every
-            elif done >= total and not in_flight and agent.updates >= _allowed_updates(cfg, done):
+            elif self.done >= total and caught_up:
                 break
-        flush_priorities()
-    except KeyboardInterrupt:
-        history.interrupted = True
-    finally:
-        bar.close()
-    history.env_steps = done
-    history.replay_seconds = replay_time
-    history.train_seconds = clock() - start - eval_time
-    memory = None
-    if not history.interrupted:
-        with contextlib.suppress(Exception):
-            memory = ray.get(replay.get_memory.remote(), timeout=30)
-    best_agent = None if best_weights is None else _agent_from_snapshot(agent, best_weights)
-    return TrainResult(agent, history, cfg, memory, best_agent)
+        self.flush_priorities()

@@ -1,16 +1,25 @@
-"""Command line: ``python -m prdqn_lib train --variant V --seed S --steps N --out DIR``."""
+"""Command line: ``python -m prdqn_lib train --variant V --seed S --steps N --out DIR``.
+
+``--plugin MODULE_OR_FILE.py`` (before the subcommand or after it, repeatable) imports a module
+that registers replay memories and variants (``prdqn_lib.variants.register``) before the
+arguments are checked, so ``--variant`` accepts them like the series' own.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
+import importlib.util
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 from . import __version__
-from .config import VARIANTS, Config
+from .config import Config
+from .variants import get_variant, variant_names
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,29 +60,28 @@ def _override(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _parse_value(key: str, text: str):
-    """The text of ``--set key=text`` as the type of Config's field ``key``."""
-    kind = {f.name: f.type for f in dataclasses.fields(Config)}[key]
-    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
+def load_plugin(spec: str) -> None:
+    """Import ``spec``: a module name (``my_pkg.my_memory``) or a path to a ``.py`` file. Its
+    import is expected to register variants. ValueError (one line) if it cannot be imported."""
     try:
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            return float(text)
-        if kind.startswith("tuple[int"):
-            return tuple(int(x) for x in text.split(","))
-        if kind == "bool":
-            return {"true": True, "1": True, "false": False, "0": False}[text.lower()]
-    except (ValueError, KeyError):
-        expected = {"int": "an integer", "float": "a real number", "bool": "true or false"}
-        what = expected.get(kind, "comma-separated integers, e.g. 64,64")
-        raise ValueError(f"--set {key}={text}: {key} must be {what}") from None
-    return text
-
-
-def _apply_overrides(config: Config, overrides: list[tuple[str, str]]) -> Config:
-    changes = {key: _parse_value(key, text) for key, text in overrides}
-    return dataclasses.replace(config, **changes)
+        if spec.endswith(".py"):
+            path = Path(spec)
+            if not path.is_file():
+                raise ValueError(f"--plugin {spec}: no such file")
+            name = f"prdqn_plugin_{path.stem}"
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            if module_spec is None or module_spec.loader is None:
+                raise ValueError(f"--plugin {spec}: not a Python file")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            module_spec.loader.exec_module(module)
+        else:
+            importlib.import_module(spec)
+    except ValueError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"--plugin {spec}: cannot import it: {type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())}") from None  # fmt: skip
 
 
 def check_env(env_id: str) -> None:
@@ -154,6 +162,9 @@ def _release_out(out: Path, created: list[Path]) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m prdqn_lib", description="prdqn: PER for DQN on CartPole.")
     parser.add_argument("--version", action="version", version=f"prdqn_lib {__version__}")
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="import a module (or a .py file) that registers variants; "
+                             "repeatable")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser(
         "train",
@@ -166,12 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
             "early and still writes everything recorded so far."
         ),
     )
-    train.add_argument("--variant", required=True, choices=VARIANTS,
-                       help="dqn: uniform replay + DQN target; ddqn: uniform + Double DQN; "
-                            "per-list: TD-error list memory + Double DQN; per-sumtree: SumTree "
-                            "PER + Double DQN; per-rank: rank-based PER + Double DQN; apex: "
-                            "Ape-X, --actors actors on Ray feeding one SumTree PER "
-                            "learner")  # fmt: skip
+    described = "; ".join(f"{v}: {get_variant(v).description}" for v in variant_names())
+    train.add_argument("--variant", required=True, choices=variant_names(),
+                       help=described.replace("%", "%%"))  # fmt: skip
     train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     train.add_argument("--steps", type=_positive_int, default=Config.total_steps,
                        help=f"env steps of training (default {Config.total_steps})")  # fmt: skip
@@ -192,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", dest="overrides", type=_override, action="append", default=[],
                        metavar="KEY=VALUE", help="override a hyperparameter of prdqn_lib.Config, "
                        "e.g. --set lr=0.001 --set hidden=64,64 (repeatable)")  # fmt: skip
+    train.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                       help="import a module (or a .py file) that registers variants (read "
+                            "before the other flags; repeatable)")  # fmt: skip
     train.set_defaults(handler=run_train, subparser=train)
     return parser
 
@@ -200,15 +211,16 @@ def run_train(args, parser) -> int:
     # 1. validate everything (arguments, environment, --out) before anything is written
     out: Path = args.out
     try:
-        config = Config(variant=args.variant, seed=args.seed, total_steps=args.steps)
-        config = _apply_overrides(config, args.overrides)
-        if args.variant != "apex":
+        changes = {key: Config.parse_field(key, text) for key, text in args.overrides}
+        if get_variant(args.variant).loop is None:  # the flags of a Ray loop (apex)
             for flag, value in (("--actors", args.actors), ("--ray-address", args.ray_address)):
                 if value is not None:
                     raise ValueError(f"{flag} applies to --variant apex only, got {value!r} with "
                                      f"--variant {args.variant}")  # fmt: skip
         elif args.actors is not None:
-            config = dataclasses.replace(config, actors=args.actors)
+            changes["actors"] = args.actors
+        # all at once: a pair of fields is checked together (Config refuses contradictions)
+        config = Config(variant=args.variant, seed=args.seed, total_steps=args.steps, **changes)
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     problem = _out_problem(out, args.force)
@@ -227,13 +239,33 @@ def run_train(args, parser) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401  (loaded before --out is claimed: see below)
+
+    from . import plots, render  # noqa: F401
+    from . import train as _train  # noqa: F401
+    from .recorder import stop_signals
+
+    # 2. claim --out (config.json), train, then write the results; from here on, Ctrl-C or a
+    #    stop signal (timeout, kill, docker stop, a scheduler) ends the run cleanly
+    with stop_signals():
+        return _train_and_write(args, parser, config, out)
+
+
+def _exit_status(exc: BaseException | None, history_signal: str | None = None) -> int:
+    """128 + the signal's number, as a shell reports a process a signal ended (130: Ctrl-C)."""
+    signum = getattr(exc, "signum", None)
+    if signum is None:
+        signum = signal.Signals[history_signal] if history_signal else signal.SIGINT
+    return 128 + int(signum)
+
+
+def _train_and_write(args, parser, config: Config, out: Path) -> int:
     import matplotlib.pyplot as plt
 
     from .plots import plot_learning_curve
     from .render import record_run
     from .train import run_summary, train
 
-    # 2. claim --out (config.json), train, then write the results
     try:
         created = _claim_out(out, config)
     except OSError as exc:
@@ -243,10 +275,10 @@ def run_train(args, parser) -> int:
     except ConnectionError as exc:  # apex: the Ray cluster of --ray-address cannot be reached
         _release_out(out, created)
         parser.error(f"--ray-address {args.ray_address}: {exc}")
-    except KeyboardInterrupt:  # before the loop started (the loop handles its own Ctrl-C)
+    except KeyboardInterrupt as exc:  # before the loop started (the loop handles its own)
         _release_out(out, created)
         print("interrupted before training started; nothing written", file=sys.stderr)
-        return 130
+        return _exit_status(exc)
     except Exception:  # a bug: leave --out as it was, and show the traceback
         _release_out(out, created)
         raise
@@ -276,28 +308,45 @@ def run_train(args, parser) -> int:
         summary["rendered_agent"] = episode.caption
         summary["rendered_episode_return"] = episode.episode_return
         _write_json(out / "summary.json", summary)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if stage == "the episode":
             for path in media:  # half-written
                 path.unlink(missing_ok=True)
         _write_json(out / "summary.json", {**summary, "writing_interrupted_at": stage})
         print(f"interrupted while writing {stage}: {out}/ holds summary.json and what was "
               f"written before", file=sys.stderr)  # fmt: skip
-        return 130
-    state = "interrupted" if history.interrupted else "done"
+        return _exit_status(exc)
+    state = f"interrupted by {history.stop_signal}" if history.interrupted else "done"
     print(
         f"{state}: {history.env_steps} steps, solved at {summary['steps_to_solve']}, "
         f"final eval {summary['final_eval_return']}, {history.steps_per_second:.1f} steps/s; "
         f"rendered the {episode.caption}; wrote {out}/"
     )
-    return 130 if history.interrupted else 0
+    return _exit_status(None, history.stop_signal) if history.interrupted else 0
 
 
 def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
+def _plugins(argv: list[str]) -> list[str]:
+    """The values of every ``--plugin X`` / ``--plugin=X`` in argv (read before parsing)."""
+    found = []
+    for k, arg in enumerate(argv):
+        if arg == "--plugin" and k + 1 < len(argv):
+            found.append(argv[k + 1])
+        elif arg.startswith("--plugin="):
+            found.append(arg.split("=", 1)[1])
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for spec in _plugins(argv):  # first: they add variants the parser must know
+        try:
+            load_plugin(spec)
+        except ValueError as exc:
+            _Parser(prog="python -m prdqn_lib").error(str(exc))
     parser = build_parser()
     args = parser.parse_args(argv)
     return args.handler(args, args.subparser)

@@ -3,58 +3,59 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import numbers
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-VARIANTS = ("dqn", "ddqn", "per-list", "per-sumtree", "per-rank", "apex")
+from .schedules import LinearSchedule
+
+__all__ = ["Config"]
 
 
 @dataclass(frozen=True)
 class Config:
-    """Everything a training run depends on. ``dataclasses.replace(cfg, lr=...)`` to change one."""
+    """Everything a training run depends on. ``dataclasses.replace(cfg, lr=...)`` to change one.
 
-    variant: str = "per-sumtree"  # dqn | ddqn | per-list | per-sumtree | per-rank | apex
+    Each comment says what the field is and why it has its value; how the values were chosen
+    (the candidates, seeds and numbers) is in ``benchmarks/TUNING.md``.
+    """
+
+    variant: str = "per-sumtree"  # a name of prdqn_lib.variants (memory, target, loop options)
     env_id: str = "CartPole-v1"  # any gymnasium env with a Box observation and Discrete actions
     seed: int = 0  # seeds python, numpy, torch, the memory and both envs (once, not per reset)
-    total_steps: int = 50_000  # env steps of training
-    hidden: tuple[int, ...] = (64, 64)  # hidden ReLU layer widths (128 learned no faster here)
-    lr: float = 2.5e-3  # Adam learning rate (1e-3 plateaued near 150 in our sweeps)
-    # lr falls linearly to lr·this over the run (1 = constant), a floor, never 0. With sync
-    # 25 → 100 and β = 0 (tuning seeds 0-7): 75% of evaluations after the solve stayed ≥ 475
-    # with the decay to 0.1, 64% with a constant lr
-    lr_final_frac: float = 0.1
+    total_steps: int = 50_000  # env steps of training: the budget every benchmark uses
+    hidden: tuple[int, ...] = (64, 64)  # hidden ReLU layer widths: wider learned no faster
+    lr: float = 2.5e-3  # Adam learning rate at the first gradient step
+    lr_final_frac: float = 0.1  # lr falls linearly to lr·this (1 = constant): a floor, never 0
     lr_decay_steps: int = 0  # ... over this many env steps instead of the whole run (0 = run)
-    adam_eps: float = 1e-8  # Adam's ε (denominator guard)
-    gamma: float = 0.99  # discount factor γ
+    adam_eps: float = 1e-8  # Adam's ε (denominator guard): torch's default
+    gamma: float = 0.99  # discount γ: Q-values up to 1/(1−γ) = 100 on CartPole
     batch_size: int = 128  # transitions per gradient step
-    buffer_size: int = 50_000  # replay capacity (transitions)
+    buffer_size: int = 50_000  # replay capacity (transitions): the whole 50k run fits
     learning_starts: int = 1_000  # env steps of pure exploration before the first update
     train_every: int = 2  # env steps per gradient step: replay ratio 1/2 (B=128 every 2 steps)
     target_update: int = 25  # hard target sync every this many gradient steps (if tau == 0)
-    # ... a period that grows linearly to this with the lr schedule (0 = fixed). Q(s0) ran away
-    # above 1/(1-γ) before every round-1 collapse; sync every 100 held it (58% of evaluations
-    # stayed ≥ 475 vs 38%) but solved at 19,000 steps; 25 → 200 keeps the early speed
+    # ... a period that grows linearly to this over the lr schedule's horizon (0 = fixed): a
+    # short period early learns fast, a long one late keeps Q(s0) from running away
     target_update_final: int = 200
     tau: float = 0.0  # soft target update θ' ← τθ + (1-τ)θ' every step; 0 = hard sync
     eps_start: float = 1.0  # ε-greedy: exploration at step 0 ...
     eps_end: float = 0.02  # ... falls linearly to this ...
-    eps_decay_steps: int = 5_000  # ... over this many env steps, then stays
+    eps_decay_steps: int = 5_000  # ... over this many env steps (fixed, not the run's), then stays
     loss: str = "huber"  # per-sample loss L(δ): "huber" (smooth L1, δ-scale 1) or "mse"
     max_grad_norm: float = 0.0  # gradient-norm clipping; 0 = off (Huber already bounds |∂L/∂Q|)
-    alpha: float = 0.6  # PER: priority exponent α (p = (|δ|+ε)^α)
-    # rank-based PER: exponent α of P ∝ rank^-α (the paper's 0.7; not tuned here). per-rank
-    # shares β, β_final below with per-sumtree (one recipe), not the paper's β0 = 0.5
-    rank_alpha: float = 0.7
-    # PER: initial importance-sampling exponent β0 ... Off (0) by measurement: IS weights shrink
-    # the updates on the over-valued terminal transitions PER samples most; without them 68% of
-    # evaluations stayed ≥ 475 vs 38% (seeds 0-7), at the same speed. The paper's 0.4 → 1
-    # remains PrioritizedReplay's own default, and notebook 04 shows what it corrects.
+    alpha: float = 0.6  # PER: priority exponent α (p = (|δ|+ε)^α), the paper's proportional 0.6
+    rank_alpha: float = 0.7  # rank-based PER: exponent α of P ∝ rank^-α, the paper's 0.7
+    # PER and rank-based PER: initial importance-sampling exponent β0 ... 0 (IS weights off):
+    # they shrink the updates on the over-valued terminal transitions PER samples most. The
+    # paper's 0.4 → 1 stays PrioritizedReplay's own default; notebook 04 shows what it corrects
     beta: float = 0.0
     beta_final: float = 0.0  # ... annealed linearly to this over the run's gradient steps
-    priority_eps: float = 0.01  # PER and list memory: ε added to |δ|
+    priority_eps: float = 0.01  # PER and list memory: ε added to |δ| so no P(i) is 0
     eval_every: int = 1_000  # env steps between greedy evaluations
     eval_episodes: int = 10  # greedy episodes per evaluation (mean return reported)
     num_threads: int = 1  # torch threads: 1 is fastest for these tiny networks on a CPU
@@ -69,8 +70,12 @@ class Config:
 
     def __post_init__(self) -> None:
         self._check_types()
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
+        from .variants import variant_names  # the registry imports Config's module
+
+        if self.variant not in variant_names():
+            raise ValueError(
+                f"variant must be one of {', '.join(variant_names())}; got {self.variant!r}"
+            )
         positive = (
             "total_steps",
             "batch_size",
@@ -118,15 +123,90 @@ class Config:
             raise ValueError(f"priority_eps must be > 0, got {self.priority_eps}")
         if not self.hidden or any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden must be positive layer widths, got {self.hidden}")
+        self._check_consistency()
+
+    def _check_consistency(self) -> None:
+        """Refuse pairs of fields that are each valid alone but contradict each other.
+
+        Each error is one line naming both fields and their values (``CONTRADICTIONS`` lists
+        the pairs; tests/test_config_types.py refuses each).
+        """
+        if self.tau > 0 and self.target_update_final:
+            raise ValueError(
+                f"tau={self.tau} (soft target updates every step) contradicts "
+                f"target_update_final={self.target_update_final} (a hard-sync schedule): "
+                f"set target_update_final=0 with tau > 0"
+            )
+        if self.eps_end > self.eps_start:
+            raise ValueError(
+                f"eps_end={self.eps_end} is above eps_start={self.eps_start}: exploration "
+                f"would grow during training"
+            )
+        if self.beta_final < self.beta:
+            raise ValueError(
+                f"beta_final={self.beta_final} is below beta={self.beta}: PER anneals β up "
+                f"towards 1 (full correction at the end), not down"
+            )
+        if self.lr_decay_steps and self.lr_decay_steps <= self.learning_starts:
+            raise ValueError(
+                f"lr_decay_steps={self.lr_decay_steps} is not after "
+                f"learning_starts={self.learning_starts}: the schedules would end before the "
+                f"first gradient step"
+            )
+        if self.lr_decay_steps and self.lr_final_frac == 1 and not self.target_update_final:
+            raise ValueError(
+                f"lr_decay_steps={self.lr_decay_steps} sets a horizon that nothing uses: "
+                f"lr_final_frac={self.lr_final_frac} keeps lr constant (and "
+                f"target_update_final=0 keeps the target period fixed)"
+            )
+        if self.batch_size > self.buffer_size:
+            raise ValueError(
+                f"batch_size={self.batch_size} is larger than buffer_size={self.buffer_size}: "
+                f"every batch would repeat transitions"
+            )
+
+    @staticmethod
+    def field_kind(name: str) -> str:
+        """The kind of field ``name`` by its annotation: "float", "int", "bool", "str" or
+        "tuple[int, ...]" (one place that reads the annotations: the type check here and the
+        CLI's ``--set`` parser both use it)."""
+        kinds = {f.name: f.type for f in dataclasses.fields(Config)}
+        if name not in kinds:
+            raise ValueError(f"{name!r} is not a field of Config")
+        kind = kinds[name]
+        return kind if isinstance(kind, str) else getattr(kind, "__name__", "")
+
+    @staticmethod
+    def parse_field(name: str, text: str) -> object:
+        """``text`` (as typed after ``--set name=``) as a value of field ``name``'s kind.
+
+        Raises ValueError naming the field and what it must be.
+        """
+        kind = Config.field_kind(name)
+        try:
+            if kind == "int":
+                return int(text)
+            if kind == "float":
+                return float(text)
+            if kind == "bool":
+                return {"true": True, "1": True, "false": False, "0": False}[text.lower()]
+            if kind.startswith("tuple[int"):
+                return tuple(int(x) for x in text.split(","))
+        except (ValueError, KeyError):
+            expected = {"int": "an integer", "float": "a real number", "bool": "true or false"}
+            what = expected.get(kind, "comma-separated integers, e.g. 64,64")
+            raise ValueError(f"--set {name}={text}: {name} must be {what}") from None
+        return text
 
     def _check_types(self) -> None:
         """Every field by its annotation, so a new field is covered without a line here: a
         float field takes a finite real number (stored as float), an int field an integer
-        (not a bool or a float), a str field a str, a tuple[int, ...] field integers.
-        TypeError / ValueError name the field and show the value."""
+        (not a bool or a float), a bool field True or False, a str field a str, a
+        tuple[int, ...] field integers. TypeError / ValueError name the field and show the
+        value."""
         for f in dataclasses.fields(self):
             name, value = f.name, getattr(self, f.name)
-            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            kind = self.field_kind(name)
             if kind == "float":
                 if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real):
                     raise TypeError(f"{name} must be a real number, got {value!r}")
@@ -152,23 +232,32 @@ class Config:
 
     @property
     def double(self) -> bool:
-        """Whether the target is Double DQN's (every variant but ``dqn``)."""
-        return self.variant != "dqn"
+        """Whether the variant's target is Double DQN's (from its registry entry)."""
+        from .variants import get_variant
+
+        return get_variant(self.variant).double
+
+    @functools.cached_property
+    def _schedules(self) -> tuple[LinearSchedule, LinearSchedule, LinearSchedule]:
+        horizon = self._schedule_horizon()
+        return (
+            LinearSchedule(self.eps_start, self.eps_end, self.eps_decay_steps),
+            LinearSchedule(1.0, self.lr_final_frac, horizon),
+            LinearSchedule(self.target_update, self.target_update_final, horizon),
+        )
 
     def learning_rate(self, update: int) -> float:
         """Learning rate of gradient step ``update``: linear from lr to lr·lr_final_frac over the
         run's gradient steps (or those of the first ``lr_decay_steps`` env steps), then
         constant: never 0 while lr_final_frac > 0."""
-        frac = min(1.0, update / self._schedule_horizon())
-        return self.lr * (1.0 + frac * (self.lr_final_frac - 1.0))
+        return self.lr * self._schedules[1](update)
 
     def target_period(self, update: int) -> int:
         """Gradient steps between hard target syncs at gradient step ``update``: from
         target_update to target_update_final over the lr schedule's horizon, then constant."""
         if not self.target_update_final:
             return self.target_update
-        frac = min(1.0, update / self._schedule_horizon())
-        return round(self.target_update + frac * (self.target_update_final - self.target_update))
+        return round(self._schedules[2](update))
 
     def _schedule_horizon(self) -> int:
         if self.lr_decay_steps:
@@ -182,17 +271,16 @@ class Config:
 
     def epsilon(self, step: int) -> float:
         """ε of the linear exploration schedule at env step ``step``."""
-        frac = min(1.0, step / self.eps_decay_steps)
-        return self.eps_start + frac * (self.eps_end - self.eps_start)
+        return self._schedules[0](step)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
-    def from_dict(cls, data: dict) -> Config:
+    def from_dict(cls, data: dict[str, Any]) -> Config:
         data = dict(data)
         if "hidden" in data:
             data["hidden"] = tuple(data["hidden"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .train import SOLVED_RETURN, History
+from .recorder import History
+from .stats import SOLVED_RETURN
+from .variants import OKABE_ITO, variants
 
 __all__ = [
     "OKABE_ITO",
@@ -20,33 +23,35 @@ __all__ = [
     "variant_style",
 ]
 
-# Okabe & Ito's colour-blind-safe palette (Color Universal Design, 2008).
-OKABE_ITO = {
-    "orange": "#E69F00",
-    "sky blue": "#56B4E9",
-    "bluish green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish purple": "#CC79A7",
-    "black": "#000000",
-}
+
+class _VariantStyles(Mapping[str, dict[str, Any]]):
+    """name → colour and line style, read live from the variant registry (so a variant
+    registered later has its style too), plus the peers the benchmarks draw (sb3-dqn)."""
+
+    _PEERS: dict[str, dict[str, Any]] = {
+        "sb3-dqn": {"color": OKABE_ITO["black"], "ls": (0, (1, 1))}
+    }
+
+    def _all(self) -> dict[str, dict[str, Any]]:
+        return {**{v.name: v.style for v in variants()}, **self._PEERS}
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
 
 # One colour and line style per variant in every plot of the project (never by position).
-VARIANT_STYLE: dict[str, dict[str, object]] = {
-    "dqn": {"color": OKABE_ITO["orange"], "ls": ":"},
-    "ddqn": {"color": OKABE_ITO["sky blue"], "ls": "-."},
-    "per-list": {"color": OKABE_ITO["bluish green"], "ls": "--"},
-    "per-sumtree": {"color": OKABE_ITO["blue"], "ls": "-"},
-    "per-rank": {"color": OKABE_ITO["reddish purple"], "ls": (0, (5, 1))},
-    "apex": {"color": OKABE_ITO["vermillion"], "ls": (0, (3, 1, 1, 1))},
-    "sb3-dqn": {"color": OKABE_ITO["black"], "ls": (0, (1, 1))},
-}
+VARIANT_STYLE: Mapping[str, dict[str, Any]] = _VariantStyles()
 
 
-def variant_style(name: str) -> dict:
+def variant_style(name: str) -> dict[str, Any]:
     """Colour and line style of a variant (grey, solid for a name not in VARIANT_STYLE)."""
-    return VARIANT_STYLE.get(name, {"color": "grey", "ls": "-"})
+    return dict(VARIANT_STYLE.get(name, {"color": "grey", "ls": "-"}))
 
 
 def moving_average(x: np.ndarray, window: int) -> np.ndarray:

@@ -2,20 +2,25 @@
 (proportional on a SumTree, and rank-based on an order-statistics tree).
 
 Every memory stores transitions in preallocated numpy arrays used as a ring buffer (sized from
-the first ``add``), and offers::
+the first ``add``) and satisfies ``prdqn_lib.protocol.ReplayMemory``::
 
     add(obs, action, reward, next_obs, terminated) -> index
+    add_batch(obs, actions, rewards, next_obs, terminated, td_errors=None) -> indices
     sample(batch_size) -> Batch
     update_priorities(indices, td_errors)      # |δ| of the sampled transitions; no-op if uniform
+    transitions(indices=None) -> Batch         # read stored transitions (weights all 1)
+    probabilities() -> P(i) of every stored transition
     len(memory)
 
 Every argument is checked before anything is written: a refused call raises ``ValueError``
 (``TypeError`` for a wrong type) naming the argument and showing the bad value, and leaves the
-memory exactly as it was.
+memory exactly as it was. ``add`` and ``add_batch`` share one checker (``_check_block``); ``add``
+only skips it for the plain Python values a gymnasium loop passes, which it accepts as is.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable
@@ -38,9 +43,17 @@ from ._checks import (
     seed as check_seed,
 )
 from .ranktree import RankTree
+from .schedules import LinearSchedule
 from .sumtree import SumTree
 
-__all__ = ["Batch", "UniformReplay", "TDErrorListReplay", "PrioritizedReplay", "RankBasedReplay"]
+__all__ = [
+    "Batch",
+    "PrioritizedReplay",
+    "RankBasedReplay",
+    "TDErrorListReplay",
+    "UniformReplay",
+    "warm_up_kernels",
+]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -145,25 +158,6 @@ def _check_reward(reward) -> float:
     return r
 
 
-def _block_obs(value, name: str) -> np.ndarray:
-    """A block of observations as a float32 array of shape (n, *obs_shape), n >= 0."""
-    arr = _as_obs(value, name)
-    if arr.ndim < 2:
-        raise ValueError(f"{name} must have shape (n, *obs_shape), got shape {arr.shape}")
-    return arr
-
-
-def _block_values(value, n: int, name: str) -> np.ndarray:
-    """One value per transition of a block of n: a flat array of length n."""
-    if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be an array of n={n} values, got {show(value)}")
-    arr = np.asarray(value)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"{name} must hold one value per transition (n={n}), got shape "
-                         f"{arr.shape}")  # fmt: skip
-    return arr
-
-
 def _check_terminated(terminated) -> bool:
     if isinstance(terminated, np.ndarray) and terminated.ndim == 0:
         terminated = terminated.item()
@@ -174,6 +168,84 @@ def _check_terminated(terminated) -> bool:
             return bool(terminated)
         raise ValueError(f"terminated must be True/False (or 1/0), got {show(terminated)}")
     raise TypeError(f"terminated must be a bool, got {show(terminated)}")
+
+
+def _obs_pair(obs, next_obs, shape: tuple | None, block: bool) -> tuple[np.ndarray, np.ndarray]:
+    """obs and next_obs as float32 arrays of one shape (``shape``, if the memory has one: a
+    block's rows must have it), every value finite. ``block``: a leading axis of n rows."""
+    obs, next_obs = _as_obs(obs, "obs"), _as_obs(next_obs, "next_obs")
+    if block and (obs.ndim < 2 or next_obs.ndim < 2):
+        name, bad = ("obs", obs) if obs.ndim < 2 else ("next_obs", next_obs)
+        raise ValueError(f"{name} must have shape (n, *obs_shape), got shape {bad.shape}")
+    if shape is not None:
+        got, got_next = obs.shape[block:], next_obs.shape[block:]  # block: past the n axis
+        if got != shape or got_next != shape:
+            want = f"(n, {', '.join(map(str, shape))})" if block else str(shape)
+            raise ValueError(f"obs and next_obs must have shape {want}, got {obs.shape} and "
+                             f"{next_obs.shape}")  # fmt: skip
+    if obs.shape != next_obs.shape:
+        raise ValueError(
+            f"obs and next_obs must have the same shape, got {obs.shape} and {next_obs.shape}"
+        )
+    _check_finite_obs(obs, "obs")
+    _check_finite_obs(next_obs, "next_obs")
+    return obs, next_obs
+
+
+def _column(value, n: int, name: str) -> np.ndarray:
+    """One value per transition of a block of n: a flat array of length n."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of n={n} values, got {show(value)}")
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must hold one value per transition (n={n}), got shape "
+                         f"{arr.shape}")  # fmt: skip
+    return arr
+
+
+def _check_block(
+    obs, actions, rewards, next_obs, terminated, shape: tuple | None, single: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The one checker of transitions, for ``add`` (``single``: one transition of scalars) and
+    ``add_batch`` (n transitions, one array per field). Returns the block as arrays (obs and
+    next_obs float32 of shape (n, *obs_shape), actions int64, rewards float64 within float32's
+    range, terminated bool), or raises naming the argument (``actions[k]`` in a block).
+    """
+    if single:  # a scalar's front end: the same rules, said of one value
+        obs, next_obs = _obs_pair(obs, next_obs, shape, block=False)
+        return (obs[None], np.array([_check_action(actions)], dtype=np.int64),
+                np.array([_check_reward(rewards)]), next_obs[None],
+                np.array([_check_terminated(terminated)]))  # fmt: skip
+    obs, next_obs = _obs_pair(obs, next_obs, shape, block=True)
+    n = obs.shape[0]
+    acts = _column(actions, n, "actions")
+    if acts.dtype.kind not in "iu":  # bools, floats, strings, objects
+        raise TypeError(f"actions must be integers (discrete actions), got {show(acts)}")
+    bad = np.flatnonzero((acts < 0) | (acts > INT64_MAX))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"actions must be integers >= 0, got {acts[k]} (actions[{k}])")
+    rews = _column(rewards, n, "rewards")
+    if rews.dtype.kind not in "fiu":
+        raise TypeError(f"rewards must be real numbers, got {show(rews)}")
+    rews = rews.astype(np.float64)
+    bad = np.flatnonzero(~(np.abs(rews) <= FLOAT32_MAX))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(
+            f"rewards must be finite and fit float32, got {float(rews[k])!r} (rewards[{k}])"
+        )
+    term = _column(terminated, n, "terminated")
+    if term.dtype.kind != "b":
+        if term.dtype.kind not in "fiu":
+            raise TypeError(f"terminated must be bools, got {show(term)}")
+        bad = np.flatnonzero((term != 0) & (term != 1))
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(
+                f"terminated must be True/False (or 1/0), got {term[k].item()!r} (terminated[{k}])"
+            )
+    return obs, acts.astype(np.int64), rews, next_obs, term.astype(bool)
 
 
 class _RingBuffer:
@@ -209,37 +281,30 @@ class _RingBuffer:
         refused transition raises (TypeError / ValueError naming the argument) before anything
         is written.
         """
-        try:  # None and strings would convert (to NaN, or parsed): the slow path refuses them
-            if obs is None or next_obs is None or isinstance(obs, str) or isinstance(next_obs, str):
-                raise TypeError
-            obs = np.asarray(obs, dtype=np.float32)
-            next_obs = np.asarray(next_obs, dtype=np.float32)
-        except (TypeError, ValueError):
-            obs, next_obs = _as_obs(obs, "obs"), _as_obs(next_obs, "next_obs")
-        # fast paths for what a gymnasium loop passes (int, float, bool); the rest is checked
-        if type(action) is not int or not 0 <= action <= INT64_MAX:
-            action = _check_action(action)
-        if type(reward) is not float or not -FLOAT32_MAX <= reward <= FLOAT32_MAX:
-            reward = _check_reward(reward)
-        if type(terminated) is not bool:
-            terminated = _check_terminated(terminated)
+        # The hot path: what a gymnasium loop passes (an int, a float, a bool, arrays of the
+        # stored shape) is accepted as is; anything else goes through the one checker.
         shape = self._obs_shape
-        if shape is None:  # the first add fixes the shape: check everything before allocating
-            if obs.shape != next_obs.shape:
-                raise ValueError(
-                    f"obs and next_obs must have the same shape, got {obs.shape} and "
-                    f"{next_obs.shape}"
-                )
-            _check_finite_obs(obs, "obs")
-            _check_finite_obs(next_obs, "next_obs")
-            self._allocate(obs)
-            shape = self._obs_shape
-        elif obs.shape != shape or next_obs.shape != shape:
-            raise ValueError(
-                f"obs and next_obs must have shape {shape}, got {obs.shape} and {next_obs.shape}"
-            )
+        if (
+            type(action) is not int
+            or not 0 <= action <= INT64_MAX
+            or type(reward) is not float
+            or not -FLOAT32_MAX <= reward <= FLOAT32_MAX
+            or type(terminated) is not bool
+            or shape is None
+            or type(obs) is not np.ndarray
+            or type(next_obs) is not np.ndarray
+            or obs.shape != shape
+            or next_obs.shape != shape
+        ):
+            o, a, r, no, t = _check_block(obs, action, reward, next_obs, terminated, shape,
+                                          single=True)  # fmt: skip
+            if shape is None:
+                self._allocate(o[0])
+            obs, action, reward, next_obs, terminated = o[0], int(a[0]), r[0], no[0], bool(t[0])
         if obs.ndim != 1:
             obs, next_obs = obs.reshape(-1), next_obs.reshape(-1)
+        if obs.dtype != np.float32:
+            obs, next_obs = obs.astype(np.float32), next_obs.astype(np.float32)
         i = self._pos
         if _store_obs_kernel(self._obs_flat, self._next_flat, i, obs, next_obs):
             _check_finite_obs(obs, "obs")  # raises for the one that is not finite
@@ -251,6 +316,69 @@ class _RingBuffer:
         self._size = min(self._size + 1, self.capacity)
         self._on_add(i)
         return i
+
+    def add_batch(self, obs, actions, rewards, next_obs, terminated, td_errors=None) -> np.ndarray:
+        """Store a block of n transitions at once. Returns the n indices written.
+
+        With ``td_errors`` (n values |δ| >= 0), each transition enters at its own priority,
+        as Ape-X's actors send them: the same as n calls of ``add`` followed by
+        ``update_priorities`` of their indices. Without, the same as n calls of ``add``. A
+        block longer than ``capacity`` keeps its last ``capacity`` transitions, as n adds would.
+
+        Args:
+            obs, next_obs: shape (n, *obs_shape), finite (the shape of earlier adds).
+            actions: n integers >= 0.  rewards: n finite reals (float32 range).
+            terminated: n bools (or 0/1).  td_errors: None, or n values |δ| >= 0, finite.
+
+        Every argument is checked before anything is written (ValueError / TypeError naming
+        the argument and showing the value); a refused block leaves the memory as it was.
+        """
+        obs, acts, rews, next_obs, term = _check_block(
+            obs, actions, rewards, next_obs, terminated, self._obs_shape, single=False
+        )
+        n = obs.shape[0]
+        td = None if td_errors is None else self._check_td(td_errors, n)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        if self._obs_shape is None:
+            self._allocate(obs[0])
+        keep = min(n, self.capacity)
+        start = (self._pos + n - keep) % self.capacity
+        idx = (start + np.arange(keep)) % self.capacity
+        self._obs[idx] = obs[n - keep :]
+        self._next_obs[idx] = next_obs[n - keep :]
+        self._actions[idx] = acts[n - keep :]
+        self._rewards[idx] = rews[n - keep :]
+        self._terminated[idx] = term[n - keep :]
+        self._pos = (self._pos + n) % self.capacity
+        self._size = min(self._size + n, self.capacity)
+        self._on_add_batch(idx, None if td is None else td[n - keep :])
+        return idx
+
+    def _check_td(self, td_errors, n: int) -> np.ndarray:
+        """|δ| of n transitions, checked as ``update_priorities`` checks them (before any write)."""
+        return _td_array(td_errors, n)
+
+    def _on_add_batch(self, indices: np.ndarray, td_errors: np.ndarray | None) -> None:
+        """Hook: priorities of a block just stored (``td_errors`` None: as if added one by one)."""
+        for i in indices:
+            self._on_add(int(i))
+
+    def transitions(self, indices=None) -> Batch:
+        """The stored transitions at ``indices`` (default: all, in index order), weights all 1.
+
+        The public way to read what a memory holds (copies, not views): ``indices`` must lie
+        in [0, len(memory)).
+        """
+        if indices is None:
+            idx = np.arange(self._size, dtype=np.int64)
+        else:
+            idx = self._check_indices(indices)
+        if self._obs is None:  # nothing stored yet: an empty batch of unknown shape
+            empty = np.empty((0, 0), dtype=np.float32)
+            return Batch(empty, np.empty(0, np.int64), np.empty(0, np.float32), empty,
+                         np.empty(0, bool), np.empty(0), idx)  # fmt: skip
+        return self._gather(idx, np.ones(idx.shape[0], dtype=np.float64))
 
     def _on_add(self, index: int) -> None:
         """Hook for the prioritized memories: give the new transition its priority."""
@@ -289,6 +417,10 @@ class UniformReplay(_RingBuffer):
         batch_size = self._check_can_sample(batch_size)
         idx = self._rng.integers(0, self._size, size=batch_size)
         return self._gather(idx, np.ones(batch_size, dtype=np.float64))
+
+    def probabilities(self) -> np.ndarray:
+        """P(i) = 1/N for every stored transition."""
+        return np.full(self._size, 1.0 / self._size) if self._size else np.zeros(0)
 
     def update_priorities(self, indices, td_errors) -> None:
         """No-op (uniform replay has no priorities); the arguments are still validated."""
@@ -337,6 +469,17 @@ class TDErrorListReplay(_RingBuffer):
     def _on_add(self, index: int) -> None:
         self._td[index] = self._max_td
 
+    def _check_td(self, td_errors, n: int) -> np.ndarray:
+        return _td_array(td_errors, n, self.td_limit)
+
+    def _on_add_batch(self, indices: np.ndarray, td_errors: np.ndarray | None) -> None:
+        if td_errors is None:
+            self._td[indices] = self._max_td
+        else:
+            self._td[indices] = td_errors
+            if td_errors.size:
+                self._max_td = max(self._max_td, float(td_errors.max()))
+
     @property
     def td_errors(self) -> np.ndarray:
         """The stored |δ| of every transition, by index (a read-only view)."""
@@ -366,7 +509,7 @@ class TDErrorListReplay(_RingBuffer):
     def update_priorities(self, indices, td_errors) -> None:
         """Store the new |δ| of the sampled transitions (a duplicated index: last one wins)."""
         idx = self._check_indices(indices)
-        td = _td_array(td_errors, idx.shape[0], self.td_limit)
+        td = self._check_td(td_errors, idx.shape[0])
         self._td[idx] = td
         if td.size:
             self._max_td = max(self._max_td, float(td.max()))
@@ -407,7 +550,32 @@ def _priorities_from_td(td, eps, alpha, out):
     return best
 
 
-class PrioritizedReplay(_RingBuffer):
+class _AnnealedBeta:
+    """The importance-sampling exponent of both prioritized memories: β grows linearly from
+    ``beta`` to ``beta_final`` over ``beta_steps`` calls of ``sample``, then stays."""
+
+    beta_schedule: LinearSchedule
+    sample_calls: int
+
+    def _init_beta(self, beta: float, beta_final: float, beta_steps: int) -> None:
+        for name, value in (("beta", beta), ("beta_final", beta_final)):
+            if not 0.0 <= real(value, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+        steps = positive_int(beta_steps, "beta_steps")
+        self.beta_schedule = LinearSchedule(float(beta), float(beta_final), steps)
+        self.sample_calls = 0
+
+    beta0 = property(lambda self: self.beta_schedule.start, doc="β at the first sample call")
+    beta_final = property(lambda self: self.beta_schedule.end, doc="β after beta_steps calls")
+    beta_steps = property(lambda self: self.beta_schedule.steps, doc="calls β anneals over")
+
+    @property
+    def beta(self) -> float:
+        """The β the next ``sample`` call uses: ``beta_schedule(sample_calls)``."""
+        return self.beta_schedule(self.sample_calls)
+
+
+class PrioritizedReplay(_AnnealedBeta, _RingBuffer):
     """Proportional prioritized experience replay (Schaul et al., 2016) on a SumTree.
 
     * priority p_i = (|δ_i| + ε)^α; a new transition gets the largest priority seen so far
@@ -446,10 +614,7 @@ class PrioritizedReplay(_RingBuffer):
         alpha = real(alpha, "alpha")
         if not alpha >= 0:
             raise ValueError(f"alpha must be >= 0, got {alpha}")
-        for name, value in (("beta", beta), ("beta_final", beta_final)):
-            if not 0.0 <= real(value, name) <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {value}")
-        beta_steps = positive_int(beta_steps, "beta_steps")
+        self._init_beta(beta, beta_final, beta_steps)
         eps = real(eps, "eps")
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps}")
@@ -461,18 +626,8 @@ class PrioritizedReplay(_RingBuffer):
                 f"got eps={eps} with alpha={alpha}"
             )
         self.alpha = alpha
-        self.beta0 = float(beta)
-        self.beta_final = float(beta_final)
-        self.beta_steps = beta_steps
         self.eps = eps
         self.max_priority = 1.0  # running max of p; never an O(N) scan
-        self.sample_calls = 0
-
-    @property
-    def beta(self) -> float:
-        """The β the next ``sample`` call uses."""
-        frac = min(1.0, self.sample_calls / self.beta_steps)
-        return self.beta0 + frac * (self.beta_final - self.beta0)
 
     def _on_add(self, index: int) -> None:
         self.tree._set_one(index, self.max_priority)
@@ -490,83 +645,11 @@ class PrioritizedReplay(_RingBuffer):
     def update_priorities(self, indices, td_errors) -> None:
         """Set p_i = (|δ_i| + ε)^α for exactly the given (sampled) indices."""
         idx = self._check_indices(indices)
-        td = _td_array(td_errors, idx.shape[0])
-        pri = np.empty_like(td)
-        best = _priorities_from_td(td, self.eps, self.alpha, pri)
-        limit = self.tree.priority_limit
-        if not best <= limit:
-            k = int(np.flatnonzero(~(pri <= limit))[0])
-            raise ValueError(
-                f"td_errors must give priorities (|δ|+ε)^α <= {limit:.6g} (the tree's "
-                f"priority_limit), got |δ| = {float(td[k])!r} → {float(pri[k])!r} (td_errors[{k}])"
-            )
-        self.tree._update_unchecked(idx, pri)
-        self.max_priority = max(self.max_priority, best)
+        pri = self._check_td(td_errors, idx.shape[0])
+        self._write_priorities(idx, pri)
 
-    def add_batch(self, obs, actions, rewards, next_obs, terminated, td_errors) -> np.ndarray:
-        """Store a block of n transitions with given |δ|: p_i = (|δ_i| + ε)^α, not the max.
-
-        Ape-X's actors compute each transition's |δ| under their own copy of the network and
-        send blocks to the central memory, so a new transition enters at its own priority
-        instead of the largest seen so far; ``max_priority`` still tracks the largest p.
-        Equivalent to n calls of ``add`` followed by ``update_priorities`` of their indices
-        (when n > capacity only the last ``capacity`` remain, as they would).
-
-        Args:
-            obs, next_obs: shape (n, *obs_shape), finite float32 (the shape of earlier adds).
-            actions: n integers >= 0.  rewards: n finite reals (float32 range).
-            terminated: n bools (or 0/1).  td_errors: n values |δ| >= 0, finite.
-
-        Returns:
-            the n indices written (a block longer than ``capacity``: its last ``capacity``).
-
-        Every argument is checked before anything is written (ValueError / TypeError naming
-        the argument and showing the value); a refused block leaves the memory as it was.
-        """
-        obs = _block_obs(obs, "obs")
-        next_obs = _block_obs(next_obs, "next_obs")
-        n = obs.shape[0]
-        if next_obs.shape != obs.shape:
-            raise ValueError(
-                f"obs and next_obs must have the same shape, got {obs.shape} and {next_obs.shape}"
-            )
-        if self._obs_shape is not None and obs.shape[1:] != self._obs_shape:
-            raise ValueError(
-                f"obs and next_obs must have shape (n, {', '.join(map(str, self._obs_shape))}), "
-                f"got {obs.shape}"
-            )
-        _check_finite_obs(obs, "obs")
-        _check_finite_obs(next_obs, "next_obs")
-        acts = _block_values(actions, n, "actions")
-        if acts.dtype.kind not in "iu":  # bools, floats, strings, objects
-            raise TypeError(f"actions must be integers (discrete actions), got {show(acts)}")
-        bad = np.flatnonzero((acts < 0) | (acts > INT64_MAX))
-        if bad.size:
-            k = int(bad[0])
-            raise ValueError(f"actions must be integers >= 0, got {acts[k]} (actions[{k}])")
-        acts = acts.astype(np.int64)
-        rews = _block_values(rewards, n, "rewards")
-        if rews.dtype.kind not in "fiu":
-            raise TypeError(f"rewards must be real numbers, got {show(rews)}")
-        rews = rews.astype(np.float64)
-        bad = np.flatnonzero(~(np.abs(rews) <= FLOAT32_MAX))
-        if bad.size:
-            k = int(bad[0])
-            raise ValueError(
-                f"rewards must be finite and fit float32, got {float(rews[k])!r} (rewards[{k}])"
-            )
-        term = _block_values(terminated, n, "terminated")
-        if term.dtype.kind != "b":
-            if term.dtype.kind not in "fiu":
-                raise TypeError(f"terminated must be bools, got {show(term)}")
-            bad = np.flatnonzero((term != 0) & (term != 1))
-            if bad.size:
-                k = int(bad[0])
-                shown = term[k].item()
-                raise ValueError(
-                    f"terminated must be True/False (or 1/0), got {shown!r} (terminated[{k}])"
-                )
-        term = term.astype(bool)
+    def _check_td(self, td_errors, n: int) -> np.ndarray:
+        """The priorities (|δ|+ε)^α of n |δ| values, each checked against the tree's limit."""
         td = _td_array(td_errors, n)
         pri = np.empty_like(td)
         best = _priorities_from_td(td, self.eps, self.alpha, pri)
@@ -577,24 +660,17 @@ class PrioritizedReplay(_RingBuffer):
                 f"td_errors must give priorities (|δ|+ε)^α <= {limit:.6g} (the tree's "
                 f"priority_limit), got |δ| = {float(td[k])!r} → {float(pri[k])!r} (td_errors[{k}])"
             )
-        # everything checked: write (a block longer than the memory keeps its last `capacity`)
-        if n == 0:
-            return np.empty(0, dtype=np.int64)
-        if self._obs_shape is None:
-            self._allocate(obs[0])
-        keep = min(n, self.capacity)
-        start = (self._pos + n - keep) % self.capacity
-        idx = (start + np.arange(keep)) % self.capacity
-        self._obs[idx] = obs[n - keep :]
-        self._next_obs[idx] = next_obs[n - keep :]
-        self._actions[idx] = acts[n - keep :]
-        self._rewards[idx] = rews[n - keep :]
-        self._terminated[idx] = term[n - keep :]
-        self.tree._update_unchecked(idx, pri[n - keep :])
-        self.max_priority = max(self.max_priority, best)
-        self._pos = (self._pos + n) % self.capacity
-        self._size = min(self._size + n, self.capacity)
-        return idx
+        return pri
+
+    def _write_priorities(self, idx: np.ndarray, pri: np.ndarray) -> None:
+        self.tree._update_unchecked(idx, pri)
+        if pri.size:
+            self.max_priority = max(self.max_priority, float(pri.max()))
+
+    def _on_add_batch(self, indices: np.ndarray, priorities: np.ndarray | None) -> None:
+        if priorities is None:  # as if added one by one: the running max
+            priorities = np.full(indices.shape[0], self.max_priority)
+        self._write_priorities(indices, priorities)
 
     def probabilities(self) -> np.ndarray:
         """P(i) for every stored transition (O(N): for tests and plots, not the hot path)."""
@@ -621,7 +697,7 @@ def _rank_sample_kernel(cum, n, uniforms, alpha_beta, ranks, weights):
         weights[j] = ((r + 1) / n) ** alpha_beta
 
 
-class RankBasedReplay(_RingBuffer):
+class RankBasedReplay(_AnnealedBeta, _RingBuffer):
     """Rank-based prioritized experience replay (Schaul et al., 2016, §3.3), exactly.
 
     * rank(i) orders the stored transitions by |δ_i|, largest first (rank 1); a new
@@ -666,25 +742,21 @@ class RankBasedReplay(_RingBuffer):
         alpha = real(alpha, "alpha")
         if not 0 <= alpha <= 50:  # beyond 50, 2^-α vanishes beside 1 in float64: rank 1 only
             raise ValueError(f"alpha must lie in [0, 50], got {alpha}")
-        for name, value in (("beta", beta), ("beta_final", beta_final)):
-            if not 0.0 <= real(value, name) <= 1.0:
-                raise ValueError(f"{name} must lie in [0, 1], got {value}")
-        self.beta_steps = positive_int(beta_steps, "beta_steps")
+        self._init_beta(beta, beta_final, beta_steps)
         self.alpha = alpha
-        self.beta0 = float(beta)
-        self.beta_final = float(beta_final)
-        self.sample_calls = 0
         # cum[k] = Σ_{j<=k} (j+1)^-α, for every N at once: segment bounds are cum[:N] slices
         self._cum = np.cumsum(np.arange(1, self.capacity + 1, dtype=np.float64) ** -alpha)
         self.tree = RankTree(self.capacity, self._rng)
         self._one = np.empty(1, dtype=np.int64)
         self._inf = np.full(1, np.inf)
 
-    beta = PrioritizedReplay.beta
-
     def _on_add(self, index: int) -> None:
         self._one[0] = index
         self.tree.set_keys(self._one, self._inf)  # rank 1 until replayed
+
+    def _on_add_batch(self, indices: np.ndarray, td_errors: np.ndarray | None) -> None:
+        keys = np.full(indices.shape[0], np.inf) if td_errors is None else td_errors
+        self.tree.set_keys(indices, keys)  # in order: a later write ranks first on ties
 
     def sample(self, batch_size: int) -> Batch:
         """Stratified rank-based sample of ``batch_size`` transitions with IS weights."""
@@ -712,3 +784,16 @@ class RankBasedReplay(_RingBuffer):
         if self._size == 0:
             return np.zeros(0)
         return self.ranks().astype(np.float64) ** -self.alpha / self._cum[self._size - 1]
+
+
+@functools.cache
+def warm_up_kernels() -> None:
+    """Compile (or load from numba's cache) every memory's kernels once per process, on
+    throwaway memories, so that one-time JIT work is not billed to the replay memory's share of
+    training time. Touches no memory of the caller and no global random state."""
+    for cls in (UniformReplay, TDErrorListReplay, PrioritizedReplay, RankBasedReplay):
+        scratch = cls(2, seed=0)
+        scratch.add(np.zeros(1), 0, 0.0, np.zeros(1), False)
+        scratch.add_batch(np.zeros((1, 1)), [0], [0.0], np.zeros((1, 1)), [False], [1.0])
+        batch = scratch.sample(1)
+        scratch.update_priorities(batch.indices, np.ones(1))

@@ -12,7 +12,6 @@ import numpy as np
 
 from ._checks import (
     FLOAT64_MAX,
-    first_bad_index,
     first_bad_value,
     float_array,
     index_array,
@@ -54,11 +53,9 @@ def _write_leaf(sums, mins, n_leaves, index, priority):
 def _update_kernel(sums, mins, n_leaves, capacity, limit, indices, priorities):
     """Validate the whole batch first (so a bad batch changes nothing), then write in order.
 
-    Returns 0 on success, 1 for a bad index, 2 for a bad priority. Writing in order makes the
-    last write win for a duplicated index.
+    Returns 0 on success, 2 for a bad priority (the callers check the indices first). Writing
+    in order makes the last write win for a duplicated index.
     """
-    if first_bad_index(indices, capacity) >= 0:
-        return 1
     if first_bad_value(priorities, limit) >= 0:
         return 2
     for k in range(indices.shape[0]):
@@ -257,16 +254,14 @@ class SumTree:
             return float(self.priorities([indices])[0])
         return self.priorities(indices)
 
-    def stratified_sample(
-        self, uniforms: np.ndarray, n_stored: int, beta: float
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def stratified_sample(self, uniforms: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
         """Stratified sampling of ``len(uniforms)`` leaves with importance-sampling weights.
 
         Split [0, total) into B equal segments and search value (k + uniforms[k])·total/B in
         segment k. Returns ``(indices, weights)`` with w_i = (N·P(i))^-β / max w, where
-        P(i) = p_i/total, N = ``n_stored`` and max w = (N·p_min/total)^-β with p_min the
-        smallest positive priority, so every weight is in (0, 1] (N cancels: it is checked,
-        1 <= N <= capacity, and kept so the call reads like the formula).
+        P(i) = p_i/total, N the number of stored transitions and max w = (N·p_min/total)^-β
+        with p_min the smallest positive priority, so every weight is in (0, 1]: N cancels,
+        w_i = (p_i/p_min)^-β, so the tree needs no N.
 
         Raises ValueError if ``uniforms`` is empty or has a value outside [0, 1), if the tree's
         total is 0, or β lies outside [0, 1].
@@ -274,9 +269,6 @@ class SumTree:
         u = float_array(uniforms, "uniforms")
         if u.size == 0:
             raise ValueError("uniforms must hold one value per draw, got none")
-        n_stored = positive_int(n_stored, "n_stored")
-        if n_stored > self._capacity:
-            raise ValueError(f"n_stored must be <= capacity={self._capacity}, got {n_stored}")
         beta = real(beta, "beta")
         if not 0.0 <= beta <= 1.0:
             raise ValueError(f"beta must lie in [0, 1], got {beta}")

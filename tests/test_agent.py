@@ -106,7 +106,7 @@ def test_hard_and_soft_target_updates():
     assert not torch.equal(agent.online.layers[0].weight, agent.target.layers[0].weight)
     agent.update(batch)  # third update: hard sync
     assert torch.equal(agent.online.layers[0].weight, agent.target.layers[0].weight)
-    soft = Agent(4, 2, Config(tau=0.5))
+    soft = Agent(4, 2, Config(tau=0.5, target_update_final=0))
     old = soft.target.layers[0].weight.detach().clone()
     soft.update(batch)
     expected = 0.5 * old + 0.5 * soft.online.layers[0].weight.detach()

@@ -286,7 +286,11 @@ def bad_block(**change):
             "terminated must be True/False (or 1/0), got 2 (terminated[2])",
         ),
         ({"obs": np.full((5, 4), np.nan)}, ValueError, "obs must be finite (float32), got nan"),
-        ({"next_obs": np.ones((5, 3))}, ValueError, "obs and next_obs must have the same shape"),
+        (
+            {"next_obs": np.ones((5, 3))},
+            ValueError,
+            "obs and next_obs must have shape (n, 4), got (5, 4) and (5, 3)",
+        ),
         ({"obs": np.ones(4)}, ValueError, "obs must have shape (n, *obs_shape), got shape (4,)"),
         ({"obs": None}, TypeError, "obs must be an array of real numbers, got None"),
         ({"terminated": "yes"}, TypeError, "terminated must be an array of n=5 values"),

@@ -56,3 +56,62 @@ def test_other_bad_values_name_the_field(change, error, shown):
     with pytest.raises(error) as info:
         Config(**change)
     assert str(info.value) == shown
+
+
+# Pairs of fields each valid alone that together make no sense: (change, both names shown).
+CONTRADICTIONS = [
+    ({"tau": 0.01}, ("tau=0.01", "target_update_final=200")),
+    ({"eps_start": 0.1, "eps_end": 0.5}, ("eps_end=0.5", "eps_start=0.1")),
+    ({"beta": 0.4, "beta_final": 0.2}, ("beta_final=0.2", "beta=0.4")),
+    ({"lr_decay_steps": 500}, ("lr_decay_steps=500", "learning_starts=1000")),
+    (
+        {"lr_decay_steps": 5000, "lr_final_frac": 1.0, "target_update_final": 0},
+        ("lr_decay_steps=5000", "lr_final_frac=1.0"),
+    ),
+    ({"batch_size": 256, "buffer_size": 100}, ("batch_size=256", "buffer_size=100")),
+]
+
+
+@pytest.mark.parametrize(("change", "names"), CONTRADICTIONS, ids=[c[1][0] for c in CONTRADICTIONS])
+def test_contradicting_fields_are_refused_in_one_line_naming_both(change, names):
+    with pytest.raises(ValueError) as info:
+        Config(**change)
+    message = str(info.value)
+    assert "\n" not in message
+    for shown in names:
+        assert shown in message, message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tau": 0.01, "target_update_final": 0},  # soft updates alone
+        {"eps_start": 0.1, "eps_end": 0.1},  # constant ε
+        {"beta": 0.4, "beta_final": 0.4},  # constant β
+        {"lr_decay_steps": 1001},  # decay right after learning starts
+        {"lr_decay_steps": 5000, "lr_final_frac": 1.0},  # the horizon still drives the period
+        {"batch_size": 100, "buffer_size": 100},
+    ],
+)
+def test_the_neighbours_of_each_contradiction_are_accepted(change):
+    Config(**change)
+
+
+def test_replace_checks_the_pair_after_all_changes():
+    """The CLI and dataclasses.replace pass every change at once: a pair changed together is
+    judged together, not field by field."""
+    cfg = dataclasses.replace(Config(), tau=0.01, target_update_final=0)
+    assert cfg.tau == 0.01
+
+
+def test_parse_field_reads_each_kind_from_the_annotation():
+    assert Config.parse_field("lr", "0.5") == 0.5
+    assert Config.parse_field("batch_size", "32") == 32
+    assert Config.parse_field("hidden", "32,16") == (32, 16)
+    assert Config.parse_field("loss", "mse") == "mse"
+    for name, kind in FIELDS.items():
+        assert Config.field_kind(name) in ("float", "int", "bool", "str", "tuple[int, ...]"), kind
+    with pytest.raises(ValueError, match=r"^--set lr=fast: lr must be a real number$"):
+        Config.parse_field("lr", "fast")
+    with pytest.raises(ValueError, match="'nope' is not a field of Config"):
+        Config.field_kind("nope")

@@ -168,7 +168,7 @@ def test_stratified_sample_weights_follow_the_formula():
     tree = SumTree(capacity)
     tree.update(np.arange(capacity), pri)
     beta = 0.55
-    idx, w = tree.stratified_sample(rng.random(64), capacity, beta)
+    idx, w = tree.stratified_sample(rng.random(64), beta)
     prob = pri / pri.sum()
     expected = (capacity * prob[idx]) ** -beta / (capacity * prob.min()) ** -beta
     np.testing.assert_allclose(w, expected, rtol=1e-12)
@@ -239,7 +239,7 @@ def test_find_and_sample_on_an_empty_tree():
     with pytest.raises(ValueError, match="total"):
         tree.find([0.0])
     with pytest.raises(ValueError, match="total"):
-        tree.stratified_sample(np.array([0.5]), 1, 0.4)
+        tree.stratified_sample(np.array([0.5]), 0.4)
 
 
 def test_priorities_rejects_out_of_range():
@@ -262,7 +262,7 @@ def test_min_is_the_smallest_positive_priority():
 def test_a_zero_leaf_does_not_zero_the_weights():
     tree = SumTree(4)
     tree.update([0, 1, 2, 3], [0.0, 1.0, 2.0, 4.0])
-    idx, w = tree.stratified_sample(np.linspace(0, 0.99, 7), 4, 1.0)
+    idx, w = tree.stratified_sample(np.linspace(0, 0.99, 7), 1.0)
     assert (idx > 0).all()  # the zero leaf is never drawn
     np.testing.assert_allclose(w, 1.0 / tree[idx])  # (p_i / p_min)^-β with p_min = 1
     assert w.max() == 1.0
@@ -273,7 +273,7 @@ def test_priorities_up_to_the_limit_keep_the_total_finite():
     assert tree.priority_limit == np.finfo(np.float64).max / 8
     tree.update(np.arange(5), np.full(5, tree.priority_limit))
     assert math.isfinite(tree.total) and tree.total == 5 * tree.priority_limit
-    idx, w = tree.stratified_sample(np.full(3, 0.5), 5, 0.4)
+    idx, w = tree.stratified_sample(np.full(3, 0.5), 0.4)
     assert np.isfinite(w).all() and (w == 1.0).all()
     with pytest.raises(ValueError, match="priority_limit"):
         tree.update([0], [np.nextafter(tree.priority_limit, np.inf)])
@@ -283,42 +283,37 @@ def test_weights_of_priorities_far_apart_stay_finite():
     """(N·P_min)^-β would underflow to 0/0 here; (p_i / p_min)^-β does not."""
     tree = SumTree(2)
     tree.update([0, 1], [1e-300, 1e300])
-    idx, w = tree.stratified_sample(np.array([0.0, 0.999]), 2, 1.0)
+    idx, w = tree.stratified_sample(np.array([0.0, 0.999]), 1.0)
     assert list(idx) == [0, 1]  # v = 0 lies in leaf 0's interval [0, 1e-300)
     assert list(w) == [1.0, 0.0]  # (1e300 / 1e-300)^-1 rounds to 0: never NaN
-    idx, w = tree.stratified_sample(np.array([0.0, 0.999]), 2, 0.0)
+    idx, w = tree.stratified_sample(np.array([0.0, 0.999]), 0.0)
     assert (w == 1.0).all()
 
 
 @pytest.mark.parametrize(
-    ("uniforms", "n_stored", "beta", "error", "match"),
+    ("uniforms", "beta", "error", "match"),
     [
         (
             [0.5, 1.0],
-            4,
             0.4,
             ValueError,
             r"uniforms must lie in \[0, 1\), got 1\.0 \(uniforms\[1\]\)",
         ),
-        ([-0.1], 4, 0.4, ValueError, r"got -0\.1 \(uniforms\[0\]\)"),
-        ([np.nan], 4, 0.4, ValueError, r"uniforms .* got nan"),
-        ([], 4, 0.4, ValueError, "uniforms"),
-        (["a"], 4, 0.4, TypeError, "uniforms"),
-        ([0.5], 0, 0.4, ValueError, "n_stored must be a positive integer, got 0"),
-        ([0.5], -3, 0.4, ValueError, "n_stored .* got -3"),
-        ([0.5], 5, 0.4, ValueError, "n_stored must be <= capacity=4, got 5"),
-        ([0.5], 2.5, 0.4, TypeError, "n_stored .* got 2.5"),
-        ([0.5], 4, np.nan, ValueError, "beta must be finite, got nan"),
-        ([0.5], 4, -2, ValueError, r"beta must lie in \[0, 1\], got -2"),
-        ([0.5], 4, 1.5, ValueError, r"beta must lie in \[0, 1\], got 1\.5"),
-        ([0.5], 4, None, TypeError, "beta must be a real number, got None"),
+        ([-0.1], 0.4, ValueError, r"got -0\.1 \(uniforms\[0\]\)"),
+        ([np.nan], 0.4, ValueError, r"uniforms .* got nan"),
+        ([], 0.4, ValueError, "uniforms"),
+        (["a"], 0.4, TypeError, "uniforms"),
+        ([0.5], np.nan, ValueError, "beta must be finite, got nan"),
+        ([0.5], -2, ValueError, r"beta must lie in \[0, 1\], got -2"),
+        ([0.5], 1.5, ValueError, r"beta must lie in \[0, 1\], got 1\.5"),
+        ([0.5], None, TypeError, "beta must be a real number, got None"),
     ],
 )
-def test_stratified_sample_checks_its_arguments(uniforms, n_stored, beta, error, match):
+def test_stratified_sample_checks_its_arguments(uniforms, beta, error, match):
     tree = SumTree(4)
     tree.update([0, 1, 2, 3], [0.0, 1.0, 2.0, 4.0])
     with pytest.raises(error, match=match):
-        tree.stratified_sample(uniforms, n_stored, beta)
+        tree.stratified_sample(uniforms, beta)
 
 
 def test_reads_check_their_indices():

@@ -298,6 +298,25 @@ def test_render_run_returns_the_episode(tmp_path, run_dir):
     assert len(imageio.mimread(out)) == (len(episode.frames) + 1) // 2  # every 2nd frame
 
 
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_a_write_that_fails_half_way_leaves_nothing(tmp_path, error):
+    """Files are written under a temporary name and renamed at the end (here the writer is a
+    real function that writes half a file and fails, as Ctrl-C or a full disk would)."""
+    from prdqn_lib.runs import _write_via_temp
+
+    def half_then_fail(path: Path) -> None:
+        path.write_bytes(b"GIF89a half")
+        raise error
+
+    for out, before in ((tmp_path / "new.gif", None), (tmp_path / "old.gif", b"GIF89a old")):
+        if before:
+            out.write_bytes(before)
+        with pytest.raises(type(error) if isinstance(error, Exception) else error):
+            _write_via_temp(out, half_then_fail)
+        assert (out.read_bytes() if out.exists() else None) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.gif"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -315,11 +315,12 @@ def _add_run_commands(sub) -> None:
     )
     evaluate.add_argument("run_dir", **run_dir)
     evaluate.add_argument("--checkpoint", **checkpoint)
-    evaluate.add_argument("--episodes", type=_positive_int, default=10,
+    evaluate.add_argument("--episodes", type=_positive_int, default=10, metavar="N",
                           help="greedy episodes (default 10)")  # fmt: skip
-    evaluate.add_argument("--seed", type=_seed, default=None,
-                          help="episode k starts from env seed S + k (default: the run's seed + "
-                               "30000, start states its training did not use)")  # fmt: skip
+    evaluate.add_argument("--seed", type=_seed, default=None, metavar="S",
+                          help="episode k (from 0) starts from env seed S + k (default: the "
+                               "run's seed + 30000, start states its training did not "
+                               "use)")  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print JSON (with every return)")
     evaluate.set_defaults(handler=run_evaluate, subparser=evaluate)
 
@@ -335,7 +336,7 @@ def _add_run_commands(sub) -> None:
     render.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="the .gif (.mp4 with --mp4) to write (default: "
                              "RUN_DIR/episode_CHECKPOINT.gif)")  # fmt: skip
-    render.add_argument("--seed", type=_seed, default=None,
+    render.add_argument("--seed", type=_seed, default=None, metavar="S",
                         help="the episode's env seed (default: the run's seed + 20000, the "
                              "episode train rendered)")  # fmt: skip
     render.add_argument("--force", action="store_true", help="replace an existing --out")

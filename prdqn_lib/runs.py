@@ -227,7 +227,7 @@ def evaluate_run(
     """
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes <= 0:
         raise ValueError(f"episodes must be a positive integer, got {episodes!r}")
-    seed = run.config.seed + EVAL_SEED_OFFSET if seed is None else seed
+    seed = run.config.seed + EVAL_SEED_OFFSET if seed is None else _check_seed(seed)
     agent = run.load_agent(which)
     evaluator = Evaluator(run.config.env_id, episodes, seed=seed)
     try:
@@ -317,7 +317,7 @@ def render_run(
         raise RunInputError(
             "run", f"{run.path / 'eval.csv'} records no evaluation of the best agent"
         )
-    seed = run.config.seed + RENDER_SEED_OFFSET if seed is None else seed
+    seed = run.config.seed + RENDER_SEED_OFFSET if seed is None else _check_seed(seed)
     result = TrainResult(agent=agent, history=history, config=run.config, memory=None,
                          best_agent=agent if which == "best" else None)  # fmt: skip
     episode = None
@@ -418,6 +418,13 @@ def compare_runs(
             f"solved (two evaluations >= {SOLVED_RETURN:.0f}) {solved}/{len(histories)}"
         )
     return lines
+
+
+def _check_seed(seed: int) -> int:
+    """``seed`` if it is an integer >= 0 (what gymnasium's reset takes), else ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    return int(seed)
 
 
 def _env_dims(env_id: str) -> tuple[int, int]:

@@ -7,6 +7,7 @@ plus one real ``python -m prdqn_lib`` process.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import torch
 from prdqn_lib.agent import Agent
 from prdqn_lib.cli import main as cli_main
 from prdqn_lib.plots import VARIANT_STYLE
-from prdqn_lib.runs import load_run, render_run
+from prdqn_lib.runs import RunInputError, compare_runs, evaluate_run, load_run, render_run
 from prdqn_lib.train import Evaluator
 
 # short runs of weak agents (short episodes: quick to render); dqn seed 6 evaluates 9, 17, 29,
@@ -138,6 +139,24 @@ def test_evaluate_in_a_real_process_matches_this_one(capsys, run_dir):
 )
 def test_evaluate_refuses_bad_flags(capsys, run_dir, args, message):
     assert message in refused(capsys, [run_dir], "evaluate", run_dir, *args)
+
+
+def test_the_library_checks_its_arguments(tmp_path, run_dir):
+    run = load_run(run_dir)
+    for kwargs, message in (
+        ({"episodes": 0}, "episodes must be a positive integer, got 0"),
+        ({"episodes": 2.5}, "episodes must be a positive integer, got 2.5"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"which": "worst"}, "'worst': expected one of best, final"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            evaluate_run(run, **kwargs)
+    with pytest.raises(RunInputError, match="no such folder") as info:
+        load_run(tmp_path / "missing")
+    assert info.value.argument == "run" and isinstance(info.value, ValueError)
+    with pytest.raises(RunInputError, match="expected a file name ending in .png") as info:
+        compare_runs([run], tmp_path / "c.svg")
+    assert info.value.argument == "out" and list(tmp_path.iterdir()) == []
 
 
 def test_commands_refuse_a_folder_that_is_not_a_run(capsys, tmp_path, run_dir):

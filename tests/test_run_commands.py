@@ -433,8 +433,24 @@ def test_compare_refuses_bad_input(capsys, tmp_path, runs):
     no_eval = tmp_path / "no_eval"
     shutil.copytree(run, no_eval)
     (no_eval / "eval.csv").unlink()
+    other_env = tmp_path / "other_env"
+    shutil.copytree(run, other_env)
+    config = json.loads((other_env / "config.json").read_text())
+    (other_env / "config.json").write_text(json.dumps({**config, "env_id": "Acrobot-v1"}))
+    unevaluated = tmp_path / "unevaluated"  # e.g. stopped before its first evaluation
+    shutil.copytree(run, unevaluated)
+    header = (unevaluated / "eval.csv").read_text().splitlines()[0]
+    (unevaluated / "eval.csv").write_text(header + "\n")
     out = tmp_path / "c.png"
     cases = [
+        (
+            [run, other_env, "--out", out],
+            f"RUN_DIR {other_env}: env_id 'Acrobot-v1' differs from 'CartPole-v1' of {run}",
+        ),
+        (
+            [run, unevaluated, "--out", out],
+            f"RUN_DIR {unevaluated / 'eval.csv'} records no evaluation",
+        ),
         ([run, run, "--out", out], f"RUN_DIR {run}: the same run folder as {run}, given twice"),
         (
             [run, shifted, "--out", out],

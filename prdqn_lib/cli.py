@@ -384,8 +384,6 @@ def run_render(args, parser) -> int:
         episode, out = render_run(run, args.checkpoint, args.out, args.mp4, args.seed, args.force)
     except RunInputError as exc:
         _bad_run_input(parser, exc, args)
-    except OSError as exc:  # writing failed after the checks (disk full, ...): nothing kept
-        parser.error(f"--out {args.out}: cannot write: {exc.strerror or exc}")
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130
@@ -401,8 +399,6 @@ def run_compare(args, parser) -> int:
         lines = compare_runs(runs, args.out, args.title, args.force)
     except RunInputError as exc:
         _bad_run_input(parser, exc, args)
-    except OSError as exc:
-        parser.error(f"--out {args.out}: cannot write: {exc.strerror or exc}")
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130

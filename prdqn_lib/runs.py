@@ -267,14 +267,17 @@ def check_out_file(out: str | Path, suffix: str, force: bool = False) -> None:
 
 def _write_via_temp(out: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``out``, then rename it to ``out``; on any
-    failure (Ctrl-C included) the temporary file is removed and ``out`` is left as it was."""
+    failure (Ctrl-C included) the temporary file is removed and ``out`` is left as it was. An
+    OSError becomes a RunInputError about ``out``."""
     # a name of this process's own (not mkstemp: its 0600 mode would stay on the file)
     tmp = out.absolute().parent / f".{out.stem}.prdqn-{os.getpid()}.partial{out.suffix}"
     try:
         write(tmp)
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # after the checks: a full disk, a vanished folder, ...
+            raise RunInputError("out", f"{out}: cannot write it: {exc.strerror or exc}") from None
         raise
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -268,12 +269,59 @@ class Agent:
 
     @classmethod
     def load(cls, path: str | Path) -> Agent:
-        """Rebuild an agent saved with ``save``."""
-        state = torch.load(path, weights_only=True)
-        agent = cls(state["obs_dim"], state["n_actions"], Config.from_dict(state["config"]))
-        agent.online.load_state_dict(state["online"])
-        agent.target.load_state_dict(state["target"])
-        agent.optimizer.load_state_dict(state["optimizer"])
-        agent.updates = state["updates"]
+        """Rebuild an agent saved with ``save``.
+
+        Raises:
+            OSError: the file cannot be opened (missing, a folder, no permission).
+            ValueError: the file is damaged (truncated, not a torch file) or foreign (a torch
+                file that ``save`` did not write: a plain state_dict, missing keys, weights
+                that do not fit its config); the one-line message names the file and the
+                problem.
+        """
+        path = Path(path)
+        with open(path, "rb") as f:  # OSError as is: the file is not there to judge
+            try:
+                with warnings.catch_warnings():  # e.g. about the pickle protocol of a foreign file
+                    warnings.simplefilter("ignore", UserWarning)
+                    state = torch.load(f, weights_only=True)
+            except Exception as exc:  # torch raises OSError, EOFError, UnpicklingError, ...
+                detail = _first_line(exc).split(". ")[0]  # not torch's advice to unpickle all
+                raise ValueError(
+                    f"{path} is damaged (truncated?) or not a torch file: {type(exc).__name__}"
+                    f"{': ' + detail if detail else ''}"
+                ) from None
+        if not isinstance(state, dict):
+            raise ValueError(f"{path} is not an Agent.save file: it holds a "
+                             f"{type(state).__name__}, not a dict")  # fmt: skip
+        missing = [key for key in _SAVED_KEYS if key not in state]
+        if missing:
+            plain = state and all(isinstance(v, torch.Tensor) for v in state.values())
+            raise ValueError(
+                f"{path} is not an Agent.save file: it lacks the key"
+                f"{'s' * (len(missing) > 1)} {', '.join(missing)}"
+                f"{' (it looks like a plain state_dict)' if plain else ''}"
+            )
+        try:
+            agent = cls(state["obs_dim"], state["n_actions"], Config.from_dict(state["config"]))
+            agent.online.load_state_dict(state["online"])
+            agent.target.load_state_dict(state["target"])
+            agent.optimizer.load_state_dict(state["optimizer"])
+            agent.updates = int(state["updates"])
+        except Exception as exc:  # a bad config, weights of another shape, wrong types, ...
+            raise ValueError(
+                f"{path} is not a usable Agent.save file: {type(exc).__name__}: "
+                f"{_first_line(exc, join=True)}"
+            ) from None
         agent._last_sync = agent.updates  # the saved target is in sync as of now
         return agent
+
+
+# what ``Agent.save`` writes; ``Agent.load`` needs every one
+_SAVED_KEYS = ("config", "obs_dim", "n_actions", "online", "target", "optimizer", "updates")
+
+
+def _first_line(exc: BaseException, join: bool = False, limit: int = 160) -> str:
+    """An exception's message on one line (its first line, or all lines joined), cut."""
+    text = str(exc).strip()
+    text = " ".join(text.split()) if join else (text.splitlines() or [""])[0].strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

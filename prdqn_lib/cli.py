@@ -204,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="import a module (or a .py file) that registers variants (read "
                             "before the other flags; repeatable)")  # fmt: skip
     train.set_defaults(handler=run_train, subparser=train)
+    _add_run_commands(sub)
     return parser
 
 
@@ -327,6 +328,114 @@ def _train_and_write(args, parser, config: Config, out: Path) -> int:
 
 def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+# ---- after training: evaluate, render, compare (the logic is in prdqn_lib.runs) ----
+
+
+def _add_run_commands(sub) -> None:
+    """The subcommands that read run folders written by ``train``."""
+    checkpoint = dict(choices=("best", "final"), default="best",
+                      help="best: best_agent.pt, the weights of the best evaluation (default); "
+                           "final: agent.pt, the agent as training left it")  # fmt: skip
+    run_dir = dict(type=Path, metavar="RUN_DIR", help="a folder written by train")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="play greedy episodes of a run's checkpoint and print their returns",
+        description="Play --episodes greedy episodes of a run's checkpoint on the run's env_id "
+        "(config.json) and print mean, std, min and max of the returns.",
+    )
+    evaluate.add_argument("run_dir", **run_dir)
+    evaluate.add_argument("--checkpoint", **checkpoint)
+    evaluate.add_argument("--episodes", type=_positive_int, default=10, metavar="N",
+                          help="greedy episodes (default 10)")  # fmt: skip
+    evaluate.add_argument("--seed", type=_seed, default=None, metavar="S",
+                          help="episode k (from 0) starts from env seed S + k (default: the "
+                               "run's seed + 30000, start states its training did not "
+                               "use)")  # fmt: skip
+    evaluate.add_argument("--json", action="store_true", help="print JSON (with every return)")
+    evaluate.set_defaults(handler=run_evaluate, subparser=evaluate)
+
+    render = sub.add_parser(
+        "render",
+        help="re-render a greedy episode of a run's checkpoint as GIF or MP4",
+        description="Play one greedy episode of a run's checkpoint and write it as a GIF "
+        "(--mp4: an MP4), each frame captioned with the checkpoint, step and return.",
+    )
+    render.add_argument("run_dir", **run_dir)
+    render.add_argument("--checkpoint", **checkpoint)
+    render.add_argument("--mp4", action="store_true", help="write an MP4 instead of a GIF")
+    render.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="the .gif (.mp4 with --mp4) to write (default: "
+                             "RUN_DIR/episode_CHECKPOINT.gif)")  # fmt: skip
+    render.add_argument("--seed", type=_seed, default=None, metavar="S",
+                        help="the episode's env seed (default: the run's seed + 20000, the "
+                             "episode train rendered)")  # fmt: skip
+    render.add_argument("--force", action="store_true", help="replace an existing --out")
+    render.set_defaults(handler=run_render, subparser=render)
+
+    compare = sub.add_parser(
+        "compare",
+        help="plot the evaluation curves of several runs, median and IQR per variant",
+        description="Plot the greedy evaluation returns of several runs as one median line "
+        "and interquartile band per variant (config.json), in the project's colours.",
+    )
+    compare.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR",
+                         help="folders written by train")  # fmt: skip
+    compare.add_argument("--out", type=Path, required=True, metavar="FILE.png",
+                         help="the PNG to write")  # fmt: skip
+    compare.add_argument("--title", default=None, help="the plot's title")
+    compare.add_argument("--force", action="store_true", help="replace an existing --out")
+    compare.set_defaults(handler=run_compare, subparser=compare)
+
+
+def _bad_run_input(parser, exc, args) -> None:
+    """One line naming the argument of a ``runs.RunInputError``, exit 2."""
+    if exc.argument == "checkpoint":
+        parser.error(f"--checkpoint {args.checkpoint}: {exc}")
+    name = {"run": "RUN_DIR", "out": "--out"}[exc.argument]
+    parser.error(f"{name} {exc}")
+
+
+def run_evaluate(args, parser) -> int:
+    from .runs import RunInputError, evaluate_run, load_run
+
+    try:
+        report = evaluate_run(load_run(args.run_dir), args.checkpoint, args.episodes, args.seed)
+    except RunInputError as exc:
+        _bad_run_input(parser, exc, args)
+    print(json.dumps(report.to_dict()) if args.json else report.line())
+    return 0
+
+
+def run_render(args, parser) -> int:
+    from .runs import RunInputError, load_run, render_run
+
+    try:
+        run = load_run(args.run_dir)
+        episode, out = render_run(run, args.checkpoint, args.out, args.mp4, args.seed, args.force)
+    except RunInputError as exc:
+        _bad_run_input(parser, exc, args)
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130
+    print(f"wrote {out}: the {episode.caption}, episode return {episode.episode_return:.0f}")
+    return 0
+
+
+def run_compare(args, parser) -> int:
+    from .runs import RunInputError, compare_runs, load_run
+
+    try:
+        runs = [load_run(path) for path in args.run_dirs]
+        lines = compare_runs(runs, args.out, args.title, args.force)
+    except RunInputError as exc:
+        _bad_run_input(parser, exc, args)
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130
+    print("\n".join([*lines, f"wrote {args.out}"]))
+    return 0
 
 
 def _plugins(argv: list[str]) -> list[str]:

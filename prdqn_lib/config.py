@@ -44,6 +44,18 @@ class Config:
     eps_decay_steps: int = 5_000  # ... over this many env steps, then stays
     loss: str = "huber"  # per-sample loss L(δ): "huber" (smooth L1, δ-scale 1) or "mse"
     max_grad_norm: float = 0.0  # gradient-norm clipping; 0 = off (Huber already bounds |∂L/∂Q|)
+    # Stabilisers (issue 19), each off by default so that training stays as it was until measured.
+    # n-step returns: a transition sums n rewards and bootstraps with γ^n (prdqn_lib.nstep);
+    # 1 = one-step DQN as tuned; Ape-X and Rainbow use 3. Needs a memory storing discounts
+    n_step: int = 1
+    # dueling head Q = V + A − mean A (Wang et al. 2016); off: the tuned plain MLP
+    dueling: bool = False
+    # Linear → LayerNorm → ReLU in hidden layers (Ball et al. 2023, Gallici et al. 2024); off
+    layer_norm: bool = False
+    # bound on the bootstrapped value Q_target(s', a*): clipped into [q_min, q_max] when
+    # q_max > q_min; equal (0, 0) = off. CartPole (r ∈ [0, 1], γ 0.99): 0 and 1/(1−γ) = 100
+    q_min: float = 0.0
+    q_max: float = 0.0  # ... upper end (see q_min); off by default like every stabiliser
     alpha: float = 0.6  # PER: priority exponent α (p = (|δ|+ε)^α)
     # rank-based PER: exponent α of P ∝ rank^-α (the paper's 0.7; not tuned here). per-rank
     # shares β, β_final below with per-sumtree (one recipe), not the paper's β0 = 0.5
@@ -118,6 +130,10 @@ class Config:
             raise ValueError(f"priority_eps must be > 0, got {self.priority_eps}")
         if not self.hidden or any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden must be positive layer widths, got {self.hidden}")
+        if self.n_step < 1:
+            raise ValueError(f"n_step must be >= 1, got {self.n_step}")
+        if self.q_max < self.q_min:  # equal = off; reversed is a mistake, not a way to say off
+            raise ValueError(f"q_max must be >= q_min (equal: off), got {self.q_min}, {self.q_max}")
 
     def _check_types(self) -> None:
         """Every field by its annotation, so a new field is covered without a line here: a

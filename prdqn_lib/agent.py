@@ -60,7 +60,7 @@ class QNetwork(nn.Module):
       split identifiable: mean_a Q(s, a) = V(s).
 
     Parameters: ``layers`` holds the hidden Linear layers and, last, the output layer (the
-    advantage stream when dueling); ``norms`` the LayerNorms (empty when off); ``value`` the
+    advantage stream when dueling); ``norms`` the LayerNorms (None when off); ``value`` the
     value stream (None unless dueling). The plain network's state-dict keys are unchanged.
     """
 

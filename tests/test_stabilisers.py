@@ -508,7 +508,11 @@ def test_agent_save_load_round_trips_the_options(tmp_path, dueling, layer_norm):
     agent.save(tmp_path / "a.pt")
     loaded = Agent.load(tmp_path / "a.pt")
     assert loaded.config == cfg
-    assert list(loaded.online.state_dict()) == list(agent.online.state_dict())
+    want = QNetwork(4, 3, cfg.hidden, dueling=dueling, layer_norm=layer_norm).state_dict()
+    shapes = {k: v.shape for k, v in want.items()}  # the network the options describe
+    for net in (agent.online, agent.target, loaded.online, loaded.target):
+        assert {k: v.shape for k, v in net.state_dict().items()} == shapes
+        assert (net.dueling, net.layer_norm) == (dueling, layer_norm)
     probe = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     np.testing.assert_array_equal(loaded.greedy_actions(probe), agent.greedy_actions(probe))
     np.testing.assert_array_equal(

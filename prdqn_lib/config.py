@@ -48,6 +48,18 @@ class Config:
     eps_decay_steps: int = 5_000  # ... over this many env steps (fixed, not the run's), then stays
     loss: str = "huber"  # per-sample loss L(δ): "huber" (smooth L1, δ-scale 1) or "mse"
     max_grad_norm: float = 0.0  # gradient-norm clipping; 0 = off (Huber already bounds |∂L/∂Q|)
+    # Stabilisers, each off by default so that training stays as it was until measured.
+    # n-step returns: a transition sums n rewards and bootstraps with γ^n (prdqn_lib.nstep);
+    # 1 = one-step DQN; Ape-X and Rainbow use 3
+    n_step: int = 1
+    # dueling head Q = V + A − mean A (Wang et al. 2016); off: the plain MLP
+    dueling: bool = False
+    # Linear → LayerNorm → ReLU in hidden layers (Ball et al. 2023, Gallici et al. 2024); off
+    layer_norm: bool = False
+    # bound on the bootstrapped value Q_target(s', a*): clipped into [q_min, q_max] when
+    # q_max > q_min; equal (0, 0) = off. CartPole (r ∈ [0, 1], γ 0.99): 0 and 1/(1−γ) = 100
+    q_min: float = 0.0
+    q_max: float = 0.0  # ... upper end (see q_min); off by default like every stabiliser
     alpha: float = 0.6  # PER: priority exponent α (p = (|δ|+ε)^α), the paper's proportional 0.6
     rank_alpha: float = 0.7  # rank-based PER: exponent α of P ∝ rank^-α, the paper's 0.7
     # PER and rank-based PER: initial importance-sampling exponent β0 ... 0 (IS weights off):
@@ -123,6 +135,8 @@ class Config:
             raise ValueError(f"priority_eps must be > 0, got {self.priority_eps}")
         if not self.hidden or any(h <= 0 for h in self.hidden):
             raise ValueError(f"hidden must be positive layer widths, got {self.hidden}")
+        if self.n_step < 1:
+            raise ValueError(f"n_step must be >= 1, got {self.n_step}")
         self._check_consistency()
 
     def _check_consistency(self) -> None:
@@ -158,6 +172,11 @@ class Config:
                 f"lr_decay_steps={self.lr_decay_steps} sets a horizon that nothing uses: "
                 f"lr_final_frac={self.lr_final_frac} keeps lr constant (and "
                 f"target_update_final=0 keeps the target period fixed)"
+            )
+        if self.q_max < self.q_min:  # equal = off; reversed is a mistake, not a way to say off
+            raise ValueError(
+                f"q_max={self.q_max} is below q_min={self.q_min}: the bound on the bootstrapped "
+                f"value needs q_min < q_max (equal values switch it off)"
             )
         if self.batch_size > self.buffer_size:
             raise ValueError(

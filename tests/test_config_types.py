@@ -69,6 +69,7 @@ CONTRADICTIONS = [
         ("lr_decay_steps=5000", "lr_final_frac=1.0"),
     ),
     ({"batch_size": 256, "buffer_size": 100}, ("batch_size=256", "buffer_size=100")),
+    ({"q_min": 10.0, "q_max": 5.0}, ("q_max=5.0", "q_min=10.0")),
 ]
 
 

@@ -345,7 +345,8 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
 
 def _writable(batch: Batch) -> Batch:
     """A batch whose arrays torch may wrap: Ray hands out read-only views of its store."""
-    return Batch(*(np.array(getattr(batch, f.name)) for f in dataclasses.fields(Batch)))
+    return Batch(*(None if getattr(batch, f.name) is None else np.array(getattr(batch, f.name))
+                   for f in dataclasses.fields(Batch)))  # fmt: skip
 
 
 def _allowed_updates(cfg: Config, env_steps: int) -> int:

@@ -178,6 +178,14 @@ class Config:
                 f"q_max={self.q_max} is below q_min={self.q_min}: the bound on the bootstrapped "
                 f"value needs q_min < q_max (equal values switch it off)"
             )
+        if self.n_step > 1:
+            from .variants import get_variant
+
+            if get_variant(self.variant).loop is not None:
+                raise ValueError(
+                    f"n_step={self.n_step} is not supported by variant={self.variant!r}: its "
+                    f"actors send one-step transitions (use n_step=1)"
+                )
         if self.batch_size > self.buffer_size:
             raise ValueError(
                 f"batch_size={self.batch_size} is larger than buffer_size={self.buffer_size}: "

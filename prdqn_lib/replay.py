@@ -70,6 +70,9 @@ class Batch:
         terminated: True where s' is terminal (no bootstrap), shape (B,), bool.
         weights: importance-sampling weights w_i ≤ 1, shape (B,), float64 (all 1 if uniform).
         indices: where each transition is stored, to hand back to ``update_priorities``.
+        discounts: the bootstrap discount of each transition, γ^k for an n-step transition
+            of k steps (``prdqn_lib.nstep``), shape (B,), float64; None when the memory
+            stores none (one-step transitions: the agent uses γ).
     """
 
     obs: np.ndarray
@@ -79,6 +82,7 @@ class Batch:
     terminated: np.ndarray
     weights: np.ndarray
     indices: np.ndarray
+    discounts: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
@@ -258,6 +262,7 @@ class _RingBuffer:
         self._size = 0
         self._obs: np.ndarray | None = None
         self._obs_shape: tuple | None = None
+        self._discounts: np.ndarray | None = None  # allocated by the first add with a discount
 
     def __len__(self) -> int:
         return self._size
@@ -273,14 +278,18 @@ class _RingBuffer:
         self._rewards = np.zeros(cap, dtype=np.float32)
         self._terminated = np.zeros(cap, dtype=bool)
 
-    def add(self, obs, action, reward, next_obs, terminated) -> int:
+    def add(self, obs, action, reward, next_obs, terminated, discount=None) -> int:
         """Store one transition, overwriting the oldest when full. Returns its index.
 
         ``obs`` and ``next_obs``: arrays of finite reals, of the shape of the first ``add``;
-        ``action``: an integer >= 0; ``reward``: a finite real; ``terminated``: a bool. A
+        ``action``: an integer >= 0; ``reward``: a finite real; ``terminated``: a bool;
+        ``discount``: None, or the transition's bootstrap discount in [0, 1] (γ^k of an n-step
+        transition; a memory stores a discount with every transition or with none). A
         refused transition raises (TypeError / ValueError naming the argument) before anything
         is written.
         """
+        if discount is not None or self._discounts is not None:
+            discount = self._check_discounts(discount, 1, single=True)
         # The hot path: what a gymnasium loop passes (an int, a float, a bool, arrays of the
         # stored shape) is accepted as is; anything else goes through the one checker.
         shape = self._obs_shape
@@ -312,12 +321,48 @@ class _RingBuffer:
         self._actions[i] = action
         self._rewards[i] = reward
         self._terminated[i] = terminated
+        if discount is not None:
+            self._store_discounts(np.array([i]), discount)
         self._pos = (i + 1) % self.capacity
         self._size = min(self._size + 1, self.capacity)
         self._on_add(i)
         return i
 
-    def add_batch(self, obs, actions, rewards, next_obs, terminated, td_errors=None) -> np.ndarray:
+    def _check_discounts(self, discounts, n: int, single: bool) -> np.ndarray | None:
+        """n discounts in [0, 1] (None: none), and that the memory stores them for every
+        transition or for none."""
+        name = "discount" if single else "discounts"
+        if discounts is None:
+            if self._discounts is not None:
+                raise ValueError(f"{name} must be given: this memory stores a discount with "
+                                 f"every transition")  # fmt: skip
+            return None
+        if self._discounts is None and self._size:
+            raise ValueError(f"{name} given, but the {self._size} stored transitions have "
+                             f"none: a memory stores a discount with every transition or with "
+                             f"none")  # fmt: skip
+        if single:
+            values = np.array([real(discounts, name)])
+        else:
+            values = float_array(discounts, name)
+            if values.shape[0] != n:
+                raise ValueError(f"{name} must hold one value per transition (n={n}), got "
+                                 f"{values.shape[0]}")  # fmt: skip
+        bad = np.flatnonzero(~((values >= 0) & (values <= 1)))
+        if bad.size:
+            k = int(bad[0])
+            where = "" if single else f" ({name}[{k}])"
+            raise ValueError(f"{name} must lie in [0, 1], got {float(values[k])!r}{where}")
+        return values
+
+    def _store_discounts(self, indices: np.ndarray, values: np.ndarray) -> None:
+        if self._discounts is None:
+            self._discounts = np.full(self.capacity, np.nan)
+        self._discounts[indices] = values
+
+    def add_batch(
+        self, obs, actions, rewards, next_obs, terminated, td_errors=None, discounts=None
+    ) -> np.ndarray:
         """Store a block of n transitions at once. Returns the n indices written.
 
         With ``td_errors`` (n values |δ| >= 0), each transition enters at its own priority,
@@ -329,6 +374,7 @@ class _RingBuffer:
             obs, next_obs: shape (n, *obs_shape), finite (the shape of earlier adds).
             actions: n integers >= 0.  rewards: n finite reals (float32 range).
             terminated: n bools (or 0/1).  td_errors: None, or n values |δ| >= 0, finite.
+            discounts: None, or n bootstrap discounts in [0, 1] (n-step transitions).
 
         Every argument is checked before anything is written (ValueError / TypeError naming
         the argument and showing the value); a refused block leaves the memory as it was.
@@ -338,6 +384,7 @@ class _RingBuffer:
         )
         n = obs.shape[0]
         td = None if td_errors is None else self._check_td(td_errors, n)
+        disc = self._check_discounts(discounts, n, single=False)
         if n == 0:
             return np.empty(0, dtype=np.int64)
         if self._obs_shape is None:
@@ -350,6 +397,8 @@ class _RingBuffer:
         self._actions[idx] = acts[n - keep :]
         self._rewards[idx] = rews[n - keep :]
         self._terminated[idx] = term[n - keep :]
+        if disc is not None:
+            self._store_discounts(idx, disc[n - keep :])
         self._pos = (self._pos + n) % self.capacity
         self._size = min(self._size + n, self.capacity)
         self._on_add_batch(idx, None if td is None else td[n - keep :])
@@ -401,6 +450,7 @@ class _RingBuffer:
             terminated=self._terminated[indices],
             weights=weights,
             indices=indices,
+            discounts=None if self._discounts is None else self._discounts[indices],
         )
 
 

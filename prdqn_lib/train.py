@@ -15,6 +15,7 @@ import numpy as np
 
 from .agent import Agent, seed_everything
 from .config import Config
+from .nstep import NStepBuffer, add_n_step
 from .protocol import RefreshableMemory
 from .recorder import (
     EPISODE_FIELDS,
@@ -104,6 +105,10 @@ def _train_loop(
         raise TypeError(f"variant {cfg.variant!r} refreshes |δ| after each episode, but its "
                         f"memory {type(memory).__name__} has no refresh_td_errors")  # fmt: skip
     warm_up_kernels()  # numba's one-time work is not billed to the replay share
+    # n-step returns (off at n_step = 1): env steps pass through a window of n before they
+    # are stored, each with its own discount γ^k (the window stops at a fall, bootstraps
+    # through a time limit)
+    nstep = NStepBuffer(cfg.n_step, cfg.gamma) if cfg.n_step > 1 else None
 
     clock = time.perf_counter
     done = 0  # env steps completed
@@ -115,12 +120,17 @@ def _train_loop(
                 action = agent.act(obs, cfg.epsilon(step))
                 next_obs, reward, terminated, truncated, _ = env.step(action)
                 t0 = clock()
-                memory.add(obs, action, reward, next_obs, terminated)
+                if nstep is None:
+                    memory.add(obs, action, reward, next_obs, terminated)
+                else:
+                    ready = nstep.push(obs, action, reward, next_obs, terminated, truncated)
+                    add_n_step(memory, ready, cfg.gamma)
                 recorder.replay_time += clock() - t0
                 episode_return += reward
                 episode_len += 1
 
-                if step > cfg.learning_starts and step % cfg.train_every == 0:
+                if (step > cfg.learning_starts and step % cfg.train_every == 0
+                        and len(memory)):  # fmt: skip
                     t0 = clock()
                     batch = memory.sample(cfg.batch_size)
                     t1 = clock()

@@ -177,9 +177,7 @@ class DiscountMemory:
         )  # fmt: skip
 
 
-@dataclasses.dataclass(frozen=True)
-class DiscountBatch(Batch):
-    discounts: np.ndarray = None  # γ^k per sample, shape (B,)
+DiscountBatch = Batch  # Batch now carries the per-sample γ^k itself (``discounts``)
 
 
 def test_add_n_step_stores_each_discount_and_returns_indices():
@@ -193,9 +191,17 @@ def test_add_n_step_stores_each_discount_and_returns_indices():
     assert [row[2] for row in memory.rows] == [1.75, 1.75, 1.5, 1.0]
 
 
+class OneStepMemory(UniformReplay):
+    """A memory whose ``add`` takes no discount (as every memory's did before n-step)."""
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        return super().add(obs, action, reward, next_obs, terminated)
+
+
 def test_add_n_step_into_a_memory_without_discounts_only_for_one_step():
-    memory = UniformReplay(10)
+    memory = OneStepMemory(10)
     assert not accepts_discount(memory) and accepts_discount(DiscountMemory())
+    assert accepts_discount(UniformReplay(10))  # the library's memories store discounts
     one_step = NStepBuffer(1, 0.9).push(np.zeros(4), 1, 1.0, np.ones(4), False, False)
     assert add_n_step(memory, one_step, 0.9) == [0] and len(memory) == 1
     three = NStepBuffer(3, 0.9)
@@ -329,7 +335,7 @@ def test_agent_without_discounts_uses_gamma_and_n_step_needs_them():
     rng = np.random.default_rng(2)
     batch = agent_batch(rng, 16)
     agent = Agent(4, 2, Config(gamma=0.9))
-    same = DiscountBatch(**dataclasses.asdict(batch), discounts=np.full(16, 0.9))
+    same = dataclasses.replace(batch, discounts=np.full(16, 0.9))
     assert np.array_equal(agent.td_errors(batch), agent.td_errors(same))
     with pytest.raises(ValueError, match="discounts"):
         Agent(4, 2, Config(n_step=3)).td_errors(batch)

@@ -15,7 +15,7 @@ the same for the IQM) beside the old tuples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,16 @@ __all__ = [
     "stability",
     "summarize",
     "Interval",
+    "end_return",
+    "ends_solved",
+    "proportion_ci",
+    "holm",
+    "primary_comparisons",
+    "PairedDifference",
+    "paired_difference",
+    "hodges_lehmann",
+    "McNemarResult",
+    "mcnemar_exact",
 ]
 
 SOLVED_RETURN = 475.0  # CartPole-v1's reward threshold
@@ -97,21 +107,41 @@ def _judge_bootstrap(
     alpha = (1.0 - confidence) / 2.0
     if np.isnan(dist).any():
         share = float(np.isnan(dist).mean())
-        return Interval(point, None, None, confidence, method, True,
-                        f"the statistic is undefined (NaN, e.g. ∞ − ∞) on {share:.0%} of the "
-                        "resamples")  # fmt: skip
+        return Interval(
+            point,
+            None,
+            None,
+            confidence,
+            method,
+            True,
+            f"the statistic is undefined (NaN, e.g. ∞ − ∞) on {share:.0%} of the resamples",
+        )
     if np.all(dist == dist[0]):
-        return Interval(point, None, None, confidence, method, True,
-                        f"all {dist.size} resamples give {_fmt(dist[0])} (all or nearly all runs "
-                        "at one value, e.g. the 500 ceiling or unsolved = ∞): the bootstrap has "
-                        "no spread, which is not evidence that the value is exact")  # fmt: skip
+        return Interval(
+            point,
+            None,
+            None,
+            confidence,
+            method,
+            True,
+            f"all {dist.size} resamples give {_fmt(dist[0])} (all or nearly all runs "
+            "at one value, e.g. the 500 ceiling or unsolved = ∞): the bootstrap has "
+            "no spread, which is not evidence that the value is exact",
+        )
     low, high = _percentile(dist, 100 * alpha), _percentile(dist, 100 * (1 - alpha))
     if low == high:
         share = float((dist == low).mean())
-        return Interval(point, None, None, confidence, method, True,
-                        f"the {confidence:.0%} interval has zero width: {share:.1%} of the "
-                        f"resamples give {_fmt(low)} (a ceiling or a tied majority); report how "
-                        "many runs sit there, with proportion_ci")  # fmt: skip
+        return Interval(
+            point,
+            None,
+            None,
+            confidence,
+            method,
+            True,
+            f"the {confidence:.0%} interval has zero width: {share:.1%} of the "
+            f"resamples give {_fmt(low)} (a ceiling or a tied majority); report how "
+            "many runs sit there, with proportion_ci",
+        )
     return Interval(point, low, high, confidence, method)
 
 
@@ -191,8 +221,9 @@ def _interval_of(
     point: float, dist: np.ndarray | None, confidence: float, method: str, n: int
 ) -> Interval:
     if dist is None:
-        return Interval(point, None, None, confidence, method, True,
-                        f"{n} value(s): nothing to resample")  # fmt: skip
+        return Interval(
+            point, None, None, confidence, method, True, f"{n} value(s): nothing to resample"
+        )
     return _judge_bootstrap(point, dist, confidence, method)
 
 
@@ -306,3 +337,366 @@ def summarize(values, seed: int = 0) -> dict:
         out[f"{name}_ci_degenerate"] = detail.degenerate
         out[f"{name}_ci_reason"] = detail.reason
     return out
+
+
+# ------------------------------------------------------------------ end of training, shares
+
+
+def end_return(eval_returns: Sequence[float], last: int = 5) -> float:
+    """End-of-training return: the mean of the last ``last`` evaluation returns.
+
+    ``mean(eval_returns[-last:])``. One evaluation is noisy (a run can collapse and recover
+    between two); the mean of the last five is the end state the series reports. Raises
+    ValueError with fewer than ``last`` evaluations: a mean of two is not comparable to a mean
+    of five.
+    """
+    r = np.asarray(eval_returns, dtype=float)
+    if last < 1:
+        raise ValueError(f"last must be ≥ 1, got {last}")
+    if r.size < last:
+        raise ValueError(f"{r.size} evaluation(s), fewer than last={last}")
+    return float(r[-last:].mean())
+
+
+def ends_solved(
+    eval_returns: Sequence[float], threshold: float = SOLVED_RETURN, last: int = 5
+) -> bool:
+    """Whether a run ends solved: ``end_return(eval_returns, last) ≥ threshold`` (475)."""
+    return end_return(eval_returns, last) >= threshold
+
+
+def proportion_ci(k: int, n: int, confidence: float = 0.95, method: str = "wilson") -> Interval:
+    """A share of seeds (k of n, e.g. solved 18/20) with its binomial confidence interval.
+
+    ``method="wilson"`` (Wilson 1927): the score interval,
+    (k + z²/2 ± z·sqrt(k(n−k)/n + z²/4)) / (n + z²); ``"exact"``: Clopper & Pearson (1934),
+    [Beta⁻¹(α/2; k, n−k+1), Beta⁻¹(1−α/2; k+1, n−k)], never below its nominal coverage.
+    Both stay informative at 0/n and n/n (unlike a bootstrap, which collapses to [1, 1]).
+    Computed by ``scipy.stats.binomtest(k, n).proportion_ci``. n = 0 gives no interval.
+    """
+    from scipy.stats import binomtest
+
+    k, n = int(k), int(n)
+    if n < 0 or not 0 <= k <= max(n, 0):
+        raise ValueError(f"need 0 ≤ k ≤ n, got k={k}, n={n}")
+    if method not in ("wilson", "exact", "wilsoncc"):
+        raise ValueError(f"method must be 'wilson', 'exact' or 'wilsoncc', got {method!r}")
+    name = {
+        "wilson": "Wilson score",
+        "exact": "Clopper–Pearson exact",
+        "wilsoncc": "Wilson score, continuity-corrected",
+    }[method]
+    if n == 0:
+        return Interval(float("nan"), None, None, confidence, name, True, "no runs (n = 0)")
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method=method)
+    return Interval(k / n, float(ci.low), float(ci.high), confidence, name)
+
+
+# ----------------------------------------------------------------------- multiple comparisons
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm–Bonferroni step-down adjusted p-values (Holm 1979), in the input order.
+
+    With the m p-values sorted, p_(1) ≤ … ≤ p_(m):
+    p̃_(i) = min(1, max_{j ≤ i} (m − j + 1) · p_(j)).
+    The running max makes the adjusted values monotone in the raw ones, so rejecting
+    "p̃_i ≤ α" is exactly Holm's procedure: reject H_(1), H_(2), … while
+    p_(j) ≤ α / (m − j + 1), stop at the first that fails. Controls the family-wise error
+    rate at α under any dependence. Equals statsmodels' ``multipletests(method="holm")``.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    if p.ndim != 1:
+        raise ValueError("pvalues must be one-dimensional")
+    if np.isnan(p).any() or ((p < 0) | (p > 1)).any():
+        raise ValueError(f"p-values must lie in [0, 1], got {p.tolist()}")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    scaled = (m - np.arange(m)) * p[order]
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return adjusted
+
+
+def primary_comparisons(tests: Mapping[str, float], alpha: float = 0.05) -> list[dict]:
+    """The declared-in-advance family of primary comparisons, Holm-adjusted together.
+
+    ``tests`` maps each comparison's name to its raw p-value; declare the family before
+    looking at the data. Returns one row per comparison, in the given order:
+    ``{"comparison", "p", "p_holm", "supported", "family"}`` with supported = p_holm ≤ α
+    (Holm 1979). Any other test a notebook runs is exploratory: the caller labels it so and
+    claims nothing from it.
+    """
+    if not tests:
+        raise ValueError("the primary family is empty: declare at least one comparison")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    names = list(tests)
+    raw = [float(tests[k]) for k in names]
+    adjusted = holm(raw)
+    family = f"primary (Holm over {len(names)}, α = {alpha:g})"
+    return [
+        {
+            "comparison": name,
+            "p": p,
+            "p_holm": float(a),
+            "supported": bool(a <= alpha),
+            "family": family,
+        }
+        for name, p, a in zip(names, raw, adjusted, strict=True)
+    ]
+
+
+# ------------------------------------------------------------------------ paired by seed
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Result of :func:`paired_difference` (x[i] and y[i] share seed i)."""
+
+    n: int  # pairs
+    n_zero: int  # pairs with x[i] == y[i]
+    test: str  # which test and how its p-value was computed
+    p_value: float
+    exact: bool  # exact enumeration, not Monte Carlo or an approximation
+    estimate: Interval  # mean difference (sign-flip) or Hodges–Lehmann estimate (wilcoxon)
+    note: str  # what ties and zeros did
+
+
+def _signed_sums(a: np.ndarray) -> np.ndarray:
+    """All 2^len(a) sums Σ ±a_i."""
+    sums = np.zeros(1)
+    for v in a:
+        sums = np.concatenate([sums + v, sums - v])
+    return sums
+
+
+def _sign_flip_pvalue(d: np.ndarray, n_resamples: int, seed: int) -> tuple[float, bool]:
+    """Two-sided sign-flip permutation p-value of the mean difference: the share of the 2^n
+    sign assignments with |Σ s_i d_i| ≥ |Σ d_i| (exact for n ≤ 40 by meeting in the middle;
+    Monte Carlo (b + 1)/(B + 1) beyond)."""
+    a = np.abs(d)
+    t = abs(float(d.sum()))
+    tol = 1e-9 * max(1.0, float(a.sum()))
+    if t <= tol:
+        return 1.0, True
+    n = a.size
+    if n <= 40:
+        left, right = _signed_sums(a[: n // 2]), np.sort(_signed_sums(a[n // 2 :]))
+        ge = right.size - np.searchsorted(right, t - tol - left, side="left")
+        le = np.searchsorted(right, -t + tol - left, side="right")
+        return min(1.0, float((ge + le).sum()) / 2.0**n), True
+    rng = np.random.default_rng(seed)
+    signs = rng.choice([-1.0, 1.0], size=(n_resamples, n))
+    hits = int((np.abs(signs @ a) >= t - tol).sum())
+    return (hits + 1) / (n_resamples + 1), False
+
+
+def _signed_rank_null(ranks2: np.ndarray) -> np.ndarray:
+    """Exact null distribution of T⁺ = Σ_{d_i>0} rank_i under random signs, over the doubled
+    (integer) ranks: probs[s] = P(2·T⁺ = s). Ties keep their average ranks (conditional
+    permutation distribution)."""
+    probs = np.zeros(int(ranks2.sum()) + 1)
+    probs[0] = 1.0
+    for r in ranks2.astype(int):
+        shifted = np.zeros_like(probs)
+        shifted[r:] = probs[: probs.size - r]
+        probs = (probs + shifted) / 2.0
+    return probs
+
+
+def _wilcoxon_pvalue(d: np.ndarray) -> float:
+    """Two-sided exact signed-rank p-value, zeros dropped (Wilcoxon's convention), ties at
+    average ranks with the exact conditional null: 2·min(P(T⁺ ≤ t), P(T⁺ ≥ t)), at most 1.
+    Without ties or zeros this is scipy's ``wilcoxon(d, method="exact")``."""
+    from scipy.stats import rankdata
+
+    d = d[d != 0]
+    if d.size == 0:
+        return 1.0
+    ranks2 = np.rint(2 * rankdata(np.abs(d))).astype(int)
+    t2 = int(ranks2[d > 0].sum())
+    probs = _signed_rank_null(ranks2)
+    cdf = probs[: t2 + 1].sum()
+    sf = probs[t2:].sum()
+    return float(min(1.0, 2.0 * min(cdf, sf)))
+
+
+def hodges_lehmann(d: Sequence[float], confidence: float = 0.95) -> Interval:
+    """Hodges–Lehmann estimate of the median paired difference with its exact interval.
+
+    Estimate: the median of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i ≤ j (Hodges &
+    Lehmann 1963). Interval: [W_(c+1), W_(N−c)] of the sorted Walsh averages, c the largest
+    integer with P(T⁺ ≤ c) ≤ α/2 under the exact signed-rank null of n (Hollander & Wolfe,
+    *Nonparametric Statistical Methods*, §3.3): the shifts θ that the exact two-sided Wilcoxon
+    test of d − θ does not reject. Exact for continuous differences; with ties it is the
+    usual approximation. No interval when n is too small for the level (n ≤ 5 at 95%) or when
+    the interval has zero width (all differences tied).
+    """
+    d = np.asarray(d, dtype=float)
+    n = d.size
+    method = "Hodges–Lehmann, exact signed-rank interval"
+    if n == 0:
+        return Interval(float("nan"), None, None, confidence, method, True, "no pairs")
+    i, j = np.triu_indices(n)
+    walsh = np.sort((d[i] + d[j]) / 2.0)
+    point = float(np.median(walsh))
+    alpha = 1.0 - confidence
+    cdf = np.cumsum(_signed_rank_null(2 * np.arange(1, n + 1))[::2])  # P(T⁺ ≤ c), c = 0, 1, …
+    ok = np.flatnonzero(cdf <= alpha / 2 + 1e-12)
+    if ok.size == 0:
+        return Interval(
+            point,
+            None,
+            None,
+            confidence,
+            method,
+            True,
+            f"{n} pairs: the exact test cannot reach the {confidence:.0%} level "
+            f"(smallest two-sided p is {2 * 0.5**n:.3g})",
+        )
+    c = int(ok[-1])
+    low, high = float(walsh[c]), float(walsh[walsh.size - c - 1])
+    if low == high:
+        return Interval(
+            point,
+            None,
+            None,
+            confidence,
+            method,
+            True,
+            f"zero-width interval: the Walsh averages there are all {_fmt(low)} (tied differences)",
+        )
+    return Interval(point, low, high, confidence, method)
+
+
+def paired_difference(
+    x: Sequence[float],
+    y: Sequence[float],
+    *,
+    test: str = "sign-flip",
+    confidence: float = 0.95,
+    n_resamples: int = 10_000,
+    seed: int = 0,
+) -> PairedDifference:
+    """Compare two variants run on the same seeds, pair by pair: d_i = x_i − y_i.
+
+    Runs that share a seed share start states and first episodes, so the pairs are compared,
+    not the two samples apart. Choose the test before looking at the data:
+
+    * ``"sign-flip"`` (default): exact permutation test of the mean difference: under H0 each
+      d_i is as likely −d_i, p = #{s ∈ {±1}ⁿ: |Σ s_i d_i| ≥ |Σ d_i|} / 2ⁿ (Fisher 1935;
+      Good, *Permutation Tests*). Exact for n ≤ 40 (enumerated by meeting in the middle),
+      Monte Carlo (b + 1)/(B + 1) with ``n_resamples`` beyond. Zeros and ties change nothing:
+      a zero adds 0 whatever its sign. Estimate: mean difference with a percentile bootstrap
+      over seed pairs (no interval where it degenerates, e.g. all d_i equal).
+    * ``"wilcoxon"``: signed-rank test (Wilcoxon 1945), zeros dropped (Wilcoxon's "wilcox"
+      convention), ties at average ranks, p-value from the exact conditional null (equal to
+      ``scipy.stats.wilcoxon(d, method="exact")`` without ties or zeros). Estimate:
+      :func:`hodges_lehmann` with its exact interval.
+
+    Values must be finite: unsolved runs (∞) belong in :func:`km_curve`/:func:`logrank_test`
+    or, as solved yes/no, in :func:`mcnemar_exact`.
+    """
+    from scipy.stats import bootstrap
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(
+            f"x and y must be 1-D of one length (one value per seed), got {x.shape} and {y.shape}"
+        )
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError(
+            "paired_difference needs finite values; for unsolved (∞) runs use "
+            "km_curve/logrank_test or mcnemar_exact"
+        )
+    if x.size == 0:
+        raise ValueError("no pairs")
+    d = x - y
+    n_zero = int((d == 0).sum())
+    ties = int(d.size - np.unique(np.abs(d[d != 0])).size - n_zero)
+    if test == "sign-flip":
+        p, exact = _sign_flip_pvalue(d, n_resamples, seed)
+        how = "exact, all 2^n sign flips" if exact else f"Monte Carlo, {n_resamples} flips"
+        name = f"sign-flip permutation test of the mean difference ({how})"
+        method = f"mean difference, percentile bootstrap over seed pairs ({n_resamples})"
+        if d.size < 2:
+            estimate = Interval(
+                float(d.mean()), None, None, confidence, method, True, "1 pair: nothing to resample"
+            )
+        else:
+            res = bootstrap(
+                (d,),
+                np.mean,
+                n_resamples=n_resamples,
+                method="percentile",
+                rng=np.random.default_rng(seed),
+            )
+            estimate = _judge_bootstrap(
+                float(d.mean()), res.bootstrap_distribution, confidence, method
+            )
+        note = (
+            f"{n_zero} zero and {ties} tied difference(s): neither changes a sign-flip "
+            "test (a zero adds 0 under either sign)"
+        )
+    elif test == "wilcoxon":
+        p, exact = _wilcoxon_pvalue(d), True
+        name = (
+            "Wilcoxon signed-rank test, exact"
+            if ties == 0 and n_zero == 0
+            else "Wilcoxon signed-rank test, exact conditional null (ties at average ranks)"
+        )
+        estimate = hodges_lehmann(d, confidence)
+        note = (
+            f"{n_zero} zero difference(s) dropped from the test (kept in the "
+            f"Hodges–Lehmann estimate); {ties} tied |difference|(s) at average ranks"
+        )
+    else:
+        raise ValueError(f"test must be 'sign-flip' or 'wilcoxon', got {test!r}")
+    return PairedDifference(int(d.size), n_zero, name, float(p), exact, estimate, note)
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """Result of :func:`mcnemar_exact`: the 2×2 table of paired yes/no outcomes and p."""
+
+    n: int
+    both: int
+    only_x: int  # x yes, y no (b)
+    only_y: int  # x no, y yes (c)
+    neither: int
+    p_value: float
+    note: str | None = None
+
+
+def mcnemar_exact(x: Sequence[bool], y: Sequence[bool]) -> McNemarResult:
+    """McNemar's exact test for a yes/no outcome paired by seed (e.g. ends solved).
+
+    Only the discordant seeds carry information: with b = #(x yes, y no) and
+    c = #(x no, y yes), under H0 b ~ Binomial(b + c, 1/2), and the two-sided p-value is
+    ``scipy.stats.binomtest(b, b + c, 0.5).pvalue`` = min(1, 2·P(B ≤ min(b, c)))
+    (McNemar 1947; the exact form: Fay 2010). No discordant seed: p = 1 with a note.
+    """
+    from scipy.stats import binomtest
+
+    x, y = np.asarray(x), np.asarray(y)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError("x and y must be 1-D of one length (one outcome per seed)")
+    for v in (x, y):
+        if not np.isin(v, [0, 1]).all():
+            raise ValueError("outcomes must be booleans (or 0/1)")
+    x, y = x.astype(bool), y.astype(bool)
+    b, c = int((x & ~y).sum()), int((~x & y).sum())
+    both, neither = int((x & y).sum()), int((~x & ~y).sum())
+    if b + c == 0:
+        return McNemarResult(
+            int(x.size),
+            both,
+            b,
+            c,
+            neither,
+            1.0,
+            "no discordant seed: the data cannot tell the two apart",
+        )
+    p = float(binomtest(b, b + c, 0.5).pvalue)
+    return McNemarResult(int(x.size), both, b, c, neither, min(1.0, p))

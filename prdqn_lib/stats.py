@@ -38,6 +38,14 @@ __all__ = [
     "hodges_lehmann",
     "McNemarResult",
     "mcnemar_exact",
+    "KMCurve",
+    "km_curve",
+    "restricted_mean_time",
+    "LogRankResult",
+    "logrank_test",
+    "probability_of_improvement",
+    "PerformanceProfile",
+    "performance_profile",
 ]
 
 SOLVED_RETURN = 475.0  # CartPole-v1's reward threshold
@@ -700,3 +708,299 @@ def mcnemar_exact(x: Sequence[bool], y: Sequence[bool]) -> McNemarResult:
         )
     p = float(binomtest(b, b + c, 0.5).pvalue)
     return McNemarResult(int(x.size), both, b, c, neither, min(1.0, p))
+
+
+# ----------------------------------------------------------------- time to solve, censored
+
+
+@dataclass(frozen=True)
+class KMCurve:
+    """Share of seeds solved by each step, from :func:`km_curve`.
+
+    ``steps`` are the observed times (solves and censoring), ``solved`` = 1 − S(step) just
+    after each, ``low``/``high`` the pointwise band (NaN where its formula is undefined, e.g.
+    where S = 0: every seed solved). For a plot, draw ``solved`` as a step function (where
+    "post") from (0, 0) to (budget, solved[-1]).
+    """
+
+    steps: np.ndarray
+    solved: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n: int
+    n_solved: int
+    confidence: float
+    ci_method: str
+    reason: str | None = None
+
+
+def _censored(steps_to_solve: Sequence[int | None], budget: int | Sequence[int]):
+    """(uncensored solve steps, right-censoring steps) with checks; None = not solved by its
+    budget."""
+    steps = list(steps_to_solve)
+    budgets = np.broadcast_to(np.asarray(budget, dtype=float), (len(steps),))
+    solved, censored = [], []
+    for s, b in zip(steps, budgets, strict=True):
+        if s is None or (isinstance(s, float) and np.isinf(s)):
+            censored.append(float(b))
+        else:
+            s = float(s)
+            if not 0 <= s <= b:
+                raise ValueError(f"a solve step must lie in [0, budget], got {s} > {b}")
+            solved.append(s)
+    if not steps:
+        raise ValueError("no runs")
+    return np.array(solved), np.array(censored)
+
+
+def km_curve(
+    steps_to_solve: Sequence[int | None],
+    budget: int | Sequence[int],
+    confidence: float = 0.95,
+    ci_method: str = "log-log",
+) -> KMCurve:
+    """Kaplan–Meier curve of the share of seeds solved, censored at the budget.
+
+    A seed that has not solved by its budget (None, or ∞) is right-censored there, not
+    counted as solved at the budget nor dropped; ``budget`` may be one number or one per seed
+    (runs of different lengths). S(t) = Π_{t_i ≤ t} (1 − d_i / n_i), d_i solves at t_i, n_i
+    seeds still unsolved and observed just before (Kaplan & Meier 1958), by
+    ``scipy.stats.ecdf(scipy.stats.CensoredData(uncensored=…, right=…)).sf``; share solved
+    = 1 − S. Band: ``ci_method="log-log"`` (default; Kalbfleisch & Prentice: stays inside
+    [0, 1]) or ``"linear"`` (Greenwood's variance, clipped), both pointwise, from scipy's
+    ``confidence_interval``.
+    """
+    import warnings
+
+    from scipy.stats import CensoredData, ecdf
+
+    if ci_method not in ("log-log", "linear"):
+        raise ValueError(f"ci_method must be 'log-log' or 'linear', got {ci_method!r}")
+    solved, censored = _censored(steps_to_solve, budget)
+    n = solved.size + censored.size
+    if solved.size == 0:
+        empty = np.array([])
+        return KMCurve(
+            empty,
+            empty,
+            empty,
+            empty,
+            n,
+            0,
+            confidence,
+            ci_method,
+            "no seed solved within its budget: the curve is 0 throughout",
+        )
+    sf = ecdf(CensoredData(uncensored=solved, right=censored)).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # undefined where S = 0: NaN, kept
+        ci = sf.confidence_interval(confidence, method=ci_method)
+    return KMCurve(
+        steps=np.asarray(sf.quantiles, dtype=float),
+        solved=1.0 - np.asarray(sf.probabilities, dtype=float),
+        low=1.0 - np.asarray(ci.high.probabilities, dtype=float),
+        high=1.0 - np.asarray(ci.low.probabilities, dtype=float),
+        n=n,
+        n_solved=int(solved.size),
+        confidence=confidence,
+        ci_method=ci_method,
+    )
+
+
+def restricted_mean_time(
+    steps_to_solve: Sequence[int | None], budget: int | Sequence[int], tau: float | None = None
+) -> float:
+    """Restricted mean time to solve: RMST(τ) = ∫₀^τ S(t) dt, the area under the Kaplan–Meier
+    curve of "not yet solved" up to τ (default: the smallest budget).
+
+    The expected steps to solve when a run that never solves counts as τ: with every seed
+    observed to τ it equals mean(min(T_i, τ)) (Royston & Parmar 2013). Unlike a median it is
+    finite and uses every seed even when several never solve.
+    """
+    from scipy.stats import CensoredData, ecdf
+
+    solved, censored = _censored(steps_to_solve, budget)
+    budgets = np.broadcast_to(np.asarray(budget, dtype=float), (solved.size + censored.size,))
+    tau = float(budgets.min()) if tau is None else float(tau)
+    if not 0 < tau <= budgets.max():
+        raise ValueError(f"tau must lie in (0, largest budget], got {tau}")
+    if solved.size == 0:
+        return tau
+    sf = ecdf(CensoredData(uncensored=solved, right=censored)).sf
+    t = np.asarray(sf.quantiles, dtype=float)
+    s = np.asarray(sf.probabilities, dtype=float)
+    keep = t < tau
+    edges = np.concatenate([[0.0], t[keep], [tau]])
+    heights = np.concatenate([[1.0], s[keep]])  # S on [edges[k], edges[k + 1])
+    return float(np.sum(heights * np.diff(edges)))
+
+
+@dataclass(frozen=True)
+class LogRankResult:
+    """Result of :func:`logrank_test`."""
+
+    statistic: float  # z: (O − E) / sqrt(V) for the first group
+    p_value: float
+    n: tuple[int, int]
+    solved: tuple[int, int]
+    note: str | None = None
+
+
+def logrank_test(
+    a: Sequence[int | None],
+    b: Sequence[int | None],
+    budget: int | Sequence[int],
+    budget_b: int | Sequence[int] | None = None,
+) -> LogRankResult:
+    """Log-rank test of two time-to-solve curves censored at the budget (Mantel 1966).
+
+    At each solve time t_k: O − E = d_ak − n_ak·d_k/n_k, V = Σ n_ak n_bk d_k (n_k − d_k) /
+    (n_k² (n_k − 1)); z = Σ(O − E)/sqrt(ΣV), two-sided p from the normal. By
+    ``scipy.stats.logrank``. It treats the groups as independent: seeds shared between them
+    are not used as pairs (for solved-by-the-budget yes/no paired by seed use
+    :func:`mcnemar_exact`).
+    """
+    from scipy.stats import CensoredData, logrank
+
+    budget_b = budget if budget_b is None else budget_b
+    sa, ca = _censored(a, budget)
+    sb, cb = _censored(b, budget_b)
+    if sa.size + sb.size == 0:
+        return LogRankResult(
+            0.0,
+            1.0,
+            (sa.size + ca.size, sb.size + cb.size),
+            (0, 0),
+            "no seed of either group solved: nothing to compare",
+        )
+    res = logrank(CensoredData(uncensored=sa, right=ca), CensoredData(uncensored=sb, right=cb))
+    return LogRankResult(
+        float(res.statistic),
+        float(res.pvalue),
+        (sa.size + ca.size, sb.size + cb.size),
+        (sa.size, sb.size),
+    )
+
+
+# --------------------------------------------- probability of improvement, performance profiles
+
+
+def _as_runs_by_tasks(scores, name: str) -> np.ndarray:
+    a = np.asarray(scores, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{name} must be (runs,) or (runs, tasks) and non-empty, got {a.shape}")
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN")
+    return a
+
+
+def _poi(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """P(X > Y) + ½P(X = Y) over the last two axes' pairs, x (..., n), y (..., m)."""
+    gt = (x[..., :, None] > y[..., None, :]).mean(axis=(-2, -1))
+    eq = (x[..., :, None] == y[..., None, :]).mean(axis=(-2, -1))
+    return gt + 0.5 * eq
+
+
+def probability_of_improvement(
+    x,
+    y,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """Probability of improvement of X over Y with a stratified-bootstrap interval.
+
+    Per task m: P(X_m > Y_m) = U_m / (n·k) = (1/(n·k)) Σ_i Σ_j [x_im > y_jm] + ½[x_im = y_jm],
+    the Mann–Whitney U statistic of X's n runs against Y's k runs; averaged over tasks
+    (Agarwal et al. 2021, rliable's ``probability_of_improvement``). ``x``/``y`` are
+    (runs,) or (runs, tasks). Interval: percentile bootstrap resampling X's and Y's runs
+    independently within each task (rliable's stratified bootstrap), ``degenerate`` where it
+    has no spread (e.g. every run of X beats every run of Y: [1, 1] is not certainty). The
+    runs are treated as unpaired; for seeds shared by X and Y see :func:`paired_difference`.
+    """
+    xs, ys = _as_runs_by_tasks(x, "x"), _as_runs_by_tasks(y, "y")
+    if xs.shape[1] != ys.shape[1]:
+        raise ValueError(f"x and y need the same tasks, got {xs.shape[1]} and {ys.shape[1]}")
+    point = float(np.mean(_poi(xs.T, ys.T)))
+    rng = np.random.default_rng(seed)
+    n, k = xs.shape[0], ys.shape[0]
+    dist = np.zeros(n_resamples)
+    chunk = max(1, 2_000_000 // (n * k))
+    for task in range(xs.shape[1]):
+        for start in range(0, n_resamples, chunk):
+            b = min(chunk, n_resamples - start)
+            rx = xs[rng.integers(0, n, size=(b, n)), task]
+            ry = ys[rng.integers(0, k, size=(b, k)), task]
+            dist[start : start + b] += _poi(rx, ry)
+    dist /= xs.shape[1]
+    method = f"stratified percentile bootstrap over runs ({n_resamples} resamples)"
+    return _judge_bootstrap(point, dist, confidence, method)
+
+
+@dataclass(frozen=True)
+class PerformanceProfile:
+    """Fraction of runs with score > τ over a grid of τ, from :func:`performance_profile`.
+
+    ``low``/``high`` are NaN where the interval is degenerate (``degenerate[i]``; e.g. a
+    bootstrap at a τ that every run, or none, exceeds).
+    """
+
+    taus: np.ndarray
+    fraction: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    degenerate: np.ndarray
+    method: str
+    confidence: float
+
+
+def performance_profile(
+    scores,
+    taus: Sequence[float],
+    confidence: float = 0.95,
+    method: str = "wilson",
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> PerformanceProfile:
+    """Performance profile (run-score distribution): F(τ) = fraction of runs with score > τ.
+
+    F(τ) = (1/(N·M)) Σ_runs Σ_tasks [score > τ] (Agarwal et al. 2021; rliable's
+    ``run_score_deviation``), for each τ of ``taus``. Pointwise intervals:
+    ``method="wilson"`` (one task: F(τ) is a binomial share of independent runs; Wilson 1927,
+    informative at 0 and 1) or ``"bootstrap"`` (rliable's stratified percentile bootstrap over
+    runs within each task; several tasks need it), degenerate where every resample agrees.
+    """
+    a = _as_runs_by_tasks(scores, "scores")
+    taus = np.asarray(taus, dtype=float)
+    if taus.ndim != 1:
+        raise ValueError("taus must be one-dimensional")
+    fraction = np.array([(a > t).mean() for t in taus])
+    low, high = np.full(taus.size, np.nan), np.full(taus.size, np.nan)
+    degenerate = np.zeros(taus.size, dtype=bool)
+    if method == "wilson":
+        if a.shape[1] != 1:
+            raise ValueError("method='wilson' needs one task (runs,): use method='bootstrap'")
+        name = "Wilson score interval per τ"
+        for i, t in enumerate(taus):
+            ci = proportion_ci(int((a[:, 0] > t).sum()), a.shape[0], confidence, "wilson")
+            low[i], high[i] = ci.low, ci.high
+    elif method == "bootstrap":
+        name = f"stratified percentile bootstrap over runs ({n_resamples} resamples)"
+        rng = np.random.default_rng(seed)
+        n = a.shape[0]
+        dist = np.zeros((n_resamples, taus.size))
+        for task in range(a.shape[1]):
+            r = a[rng.integers(0, n, size=(n_resamples, n)), task]
+            dist += (r[:, :, None] > taus[None, None, :]).mean(axis=1)
+        dist /= a.shape[1]
+        for i in range(taus.size):
+            ci = _judge_bootstrap(float(fraction[i]), dist[:, i], confidence, name)
+            if ci.degenerate:
+                degenerate[i] = True
+            else:
+                low[i], high[i] = ci.low, ci.high
+    else:
+        raise ValueError(f"method must be 'wilson' or 'bootstrap', got {method!r}")
+    return PerformanceProfile(taus, fraction, low, high, degenerate, name, confidence)

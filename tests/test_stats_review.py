@@ -401,3 +401,242 @@ def test_mcnemar_hand_case():
     assert (res.only_x, res.only_y, res.both, res.neither) == (7, 0, 12, 1)
     assert res.p_value == pytest.approx(0.015625)
     assert S.mcnemar_exact([True, False], [True, False]).note is not None
+
+
+# ---------------------------------------------------------------- time to solve, censored
+
+
+def brute_km(times, observed):
+    """Product-limit estimator written from Kaplan & Meier (1958): at each distinct solve time
+    t, S ← S·(1 − d/n) with d solves at t and n runs with time ≥ t (solves before censoring
+    at a tie). Returns {t: (S just after t, Σ d/(n(n − d)) so far)}."""
+    out, s, g = {}, 1.0, 0.0
+    for t in sorted(set(times[k] for k in range(len(times)) if observed[k])):
+        n = sum(1 for v in times if v >= t)
+        d = sum(1 for v, o in zip(times, observed, strict=True) if o and v == t)
+        s *= 1 - d / n
+        g += d / (n * (n - d)) if n > d else np.inf
+        out[t] = (s, g)
+    return out
+
+
+runs = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.integers(1, 20).map(lambda v: v * 500)),
+        st.integers(10, 40).map(lambda v: v * 500),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(runs)
+def test_km_curve_is_the_product_limit_estimator(rs):
+    steps = [s if s is None or s <= b else None for s, b in rs]
+    budgets = [b for _, b in rs]
+    times = [b if s is None else s for s, b in zip(steps, budgets, strict=True)]
+    observed = [s is not None for s in steps]
+    ref = brute_km(times, observed)
+    curve = S.km_curve(steps, budgets, ci_method="linear")
+    if not ref:
+        assert curve.steps.size == 0 and curve.reason is not None
+        return
+    z = sps.norm.ppf(0.975)
+    for t, (s, g) in ref.items():
+        k = int(np.flatnonzero(curve.steps == t)[0])
+        assert curve.solved[k] == pytest.approx(1 - s, abs=1e-12)
+        if 0 < s and np.isfinite(g):  # Greenwood's band, clipped to [0, 1]
+            half = z * s * math.sqrt(g)
+            assert curve.high[k] == pytest.approx(min(1.0, 1 - (s - half)), abs=1e-9)
+            assert curve.low[k] == pytest.approx(max(0.0, 1 - (s + half)), abs=1e-9)
+    assert curve.n == len(rs) and curve.n_solved == sum(observed)
+
+
+def test_km_with_one_budget_is_the_plain_share_solved_and_log_log_by_hand():
+    steps = [3000, 5000, 5000, 8000, None, None]
+    curve = S.km_curve(steps, 10_000)
+    np.testing.assert_allclose(curve.steps, [3000, 5000, 8000, 10_000])
+    np.testing.assert_allclose(curve.solved, [1 / 6, 3 / 6, 4 / 6, 4 / 6])
+    # log-log band (Kalbfleisch & Prentice): S^exp(±z·σ), σ² = Σ d/(n(n−d)) / (ln S)²
+    z = sps.norm.ppf(0.975)
+    for k, (s, g) in enumerate(
+        [(5 / 6, 1 / 30), (3 / 6, 1 / 30 + 2 / 15), (2 / 6, 1 / 30 + 2 / 15 + 1 / 6)]
+    ):
+        sigma = math.sqrt(g) / abs(math.log(s))
+        assert curve.high[k] == pytest.approx(1 - s ** math.exp(z * sigma), abs=1e-9)
+        assert curve.low[k] == pytest.approx(1 - s ** math.exp(-z * sigma), abs=1e-9)
+    assert np.all((0 <= curve.low) & (curve.low <= curve.solved) & (curve.solved <= curve.high))
+
+
+def test_km_band_is_nan_not_a_fake_interval_where_every_seed_solved():
+    curve = S.km_curve([10, 20, 30], 100)
+    assert curve.solved[-1] == 1.0 and np.isnan(curve.low[-1]) and np.isnan(curve.high[-1])
+    with pytest.raises(ValueError):
+        S.km_curve([200], 100)  # a solve after the budget
+
+
+def brute_area(steps, budgets, tau):
+    """∫₀^τ S(t) dt of the brute product-limit curve, on a 1-step grid (the times are
+    multiples of 500, so the sum is exact)."""
+    times = [b if s is None else s for s, b in zip(steps, budgets, strict=True)]
+    ref = brute_km(times, [s is not None for s in steps])
+    grid = np.arange(0, int(tau), 1)
+    surv = np.ones(grid.size)
+    for t, (s, _) in ref.items():
+        surv[grid >= t] = s
+    return surv.sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(runs)
+def test_restricted_mean_time_is_the_area_under_the_curve(rs):
+    steps = [s if s is None or s <= b else None for s, b in rs]
+    budgets = [b for _, b in rs]
+    tau = min(budgets)
+    assert S.restricted_mean_time(steps, budgets) == pytest.approx(
+        brute_area(steps, budgets, tau), rel=1e-9
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(0, 100)), min_size=1, max_size=30))
+def test_restricted_mean_time_with_one_budget_is_the_mean_of_capped_times(steps):
+    capped = [100 if s is None else min(s, 100) for s in steps]
+    assert S.restricted_mean_time(steps, 100) == pytest.approx(np.mean(capped), rel=1e-12)
+    assert S.restricted_mean_time(steps, 100, tau=50) == pytest.approx(
+        np.mean([min(c, 50) for c in capped]), rel=1e-12
+    )
+
+
+def brute_logrank(a, b, budget):
+    """Mantel's (1966) statistic by hand: Σ(O − E)/sqrt(ΣV) over the distinct solve times."""
+    ta = [budget if s is None else s for s in a]
+    tb = [budget if s is None else s for s in b]
+    oa, ob = [s is not None for s in a], [s is not None for s in b]
+    o_e = v = 0.0
+    for t in sorted({s for s in a + b if s is not None}):
+        na, nb = sum(x >= t for x in ta), sum(x >= t for x in tb)
+        da = sum(x == t and o for x, o in zip(ta, oa, strict=True))
+        db = sum(x == t and o for x, o in zip(tb, ob, strict=True))
+        n, d = na + nb, da + db
+        o_e += da - na * d / n
+        if n > 1:
+            v += na * nb * d * (n - d) / (n * n * (n - 1))
+    z = o_e / math.sqrt(v)
+    return z, 2 * sps.norm.sf(abs(z))
+
+
+group = st.lists(
+    st.one_of(st.none(), st.integers(1, 12).map(lambda v: v * 1000)), min_size=2, max_size=12
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(group, group)
+def test_logrank_against_mantels_formula(a, b):
+    res = S.logrank_test(a, b, 20_000)
+    if all(s is None for s in a + b):
+        assert res.p_value == 1.0 and res.note
+        return
+    z, p = brute_logrank(a, b, 20_000)
+    if not np.isfinite(z):
+        return
+    assert abs(res.statistic) == pytest.approx(abs(z), rel=1e-9, abs=1e-12)
+    assert res.p_value == pytest.approx(p, rel=1e-9, abs=1e-12)
+
+
+def test_logrank_separates_fast_from_never():
+    fast = [5000 + 500 * k for k in range(20)]
+    never = [None] * 18 + [40_000, 45_000]
+    res = S.logrank_test(fast, never, 50_000)
+    assert res.p_value < 1e-6 and res.solved == (20, 2)
+
+
+# ------------------------------------------- probability of improvement, performance profiles
+
+
+def brute_poi(x, y):
+    total = 0.0
+    for a in x:
+        for b in y:
+            total += 1.0 if a > b else 0.5 if a == b else 0.0
+    return total / (len(x) * len(y))
+
+
+scores = st.lists(
+    st.sampled_from([9.0, 100.0, 250.0, 474.0, 500.0]) | st.floats(0, 500), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scores, scores)
+def test_probability_of_improvement_counts_pairs(x, y):
+    res = S.probability_of_improvement(x, y, n_resamples=50)
+    assert res.point == pytest.approx(brute_poi(x, y), abs=1e-12)
+    # the Mann–Whitney U of x over y, divided by n·m (scipy's U1 counts ties as ½)
+    u = sps.mannwhitneyu(x, y).statistic
+    assert res.point == pytest.approx(u / (len(x) * len(y)), abs=1e-12)
+
+
+def test_probability_of_improvement_averages_over_tasks_like_rliable():
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, size=(10, 3)).astype(float)
+    y = rng.integers(0, 6, size=(8, 3)).astype(float)
+    expected = np.mean([brute_poi(x[:, t], y[:, t]) for t in range(3)])
+    assert S.probability_of_improvement(x, y, n_resamples=200).point == pytest.approx(expected)
+    rly = pytest.importorskip("rliable.metrics")  # PYTHONPATH with `pip install --target`
+    assert S.probability_of_improvement(x, y, n_resamples=200).point == pytest.approx(
+        rly.probability_of_improvement(x, y)
+    )
+
+
+def test_poi_bootstrap_is_scipys_two_sample_bootstrap_for_one_task():
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(1, 1, size=15), rng.normal(0, 1, size=12)
+    ours = S.probability_of_improvement(x, y, n_resamples=4000, seed=1)
+    ref = sps.bootstrap(
+        (x, y),
+        brute_poi,
+        vectorized=False,
+        n_resamples=4000,
+        method="percentile",
+        rng=np.random.default_rng(2),
+    )
+    assert ours.low == pytest.approx(ref.confidence_interval.low, abs=0.02)
+    assert ours.high == pytest.approx(ref.confidence_interval.high, abs=0.02)
+
+
+def test_poi_of_a_clean_sweep_has_no_interval():
+    res = S.probability_of_improvement([500.0] * 20, [100.0] * 20)
+    assert res.point == 1.0 and res.degenerate and res.bounds is None
+    res = S.probability_of_improvement([500.0] * 20, [500.0] * 20)
+    assert res.point == 0.5 and res.degenerate
+
+
+@settings(max_examples=80, deadline=None)
+@given(scores, st.lists(st.floats(0, 500), min_size=1, max_size=6))
+def test_performance_profile_counts_runs_above_tau(x, taus):
+    prof = S.performance_profile(x, taus)
+    for i, t in enumerate(taus):
+        k = sum(v > t for v in x)
+        assert prof.fraction[i] == pytest.approx(k / len(x))
+        ci = S.proportion_ci(k, len(x))
+        assert (prof.low[i], prof.high[i]) == pytest.approx(ci.bounds)
+    assert not prof.degenerate.any()
+
+
+def test_performance_profile_bootstrap_is_binomial_for_one_task_and_degenerate_at_the_ends():
+    x = np.random.default_rng(7).uniform(0, 500, size=40)
+    taus = [-1.0, 100.0, 250.0, 500.0]
+    prof = S.performance_profile(x, taus, method="bootstrap", n_resamples=8000)
+    assert prof.degenerate.tolist() == [True, False, False, True]  # all above / none above
+    assert np.isnan(prof.low[0]) and np.isnan(prof.high[3])
+    for i in (1, 2):  # resampled share ~ Binomial(n, F)/n: its 2.5% and 97.5% quantiles
+        n, f = x.size, prof.fraction[i]
+        assert prof.low[i] == pytest.approx(sps.binom.ppf(0.025, n, f) / n, abs=1.5 / n)
+        assert prof.high[i] == pytest.approx(sps.binom.ppf(0.975, n, f) / n, abs=1.5 / n)
+    two = S.performance_profile(np.c_[x, x[::-1]], taus, method="bootstrap", n_resamples=500)
+    np.testing.assert_allclose(two.fraction, prof.fraction)
+    with pytest.raises(ValueError, match="bootstrap"):
+        S.performance_profile(np.c_[x, x], taus)

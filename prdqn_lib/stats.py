@@ -186,6 +186,17 @@ def bootstrap_ci(
 
     Bounds next to an ∞ are computed exactly (numpy's interpolation gives NaN there; such a
     bound used to be replaced by the point estimate).
+
+    Args:
+        x: one value per run (∞ allowed, e.g. unsolved).
+        statistic: a function of a 1-D array (np.median, iqm, np.mean, …).
+        confidence: the interval's level.
+        n_resamples: bootstrap resamples.
+        seed: seeds the resampling.
+        details: return an Interval (with the degenerate marker) instead of the tuple.
+
+    Returns:
+        (low, high), or an Interval if ``details``.
     """
     x = np.asarray(x, dtype=float)
     point, dist, scipy_ci, method = _bootstrap_distribution(
@@ -275,6 +286,15 @@ def difference_ci(
     resample gives the same difference, the interval has zero width, or the difference is
     undefined on some resamples (∞ − ∞). For runs that share seeds use
     :func:`paired_difference`, which pairs them.
+
+    Args:
+        x, y: the runs of the two variants (not paired).
+        statistic: applied to each sample; the difference is statistic(x) − statistic(y).
+        confidence, n_resamples, seed: as in :func:`bootstrap_ci`.
+        details: return an Interval of the difference instead of the tuple.
+
+    Returns:
+        (difference, low, high), or an Interval if ``details``.
     """
     import warnings
 
@@ -331,6 +351,14 @@ def summarize(values, seed: int = 0) -> dict:
     ``median_ci``/``iqm_ci`` are (low, high) as before; ``median_ci_degenerate`` and
     ``median_ci_reason`` (likewise ``iqm_ci_…``) say when that tuple is no interval at all
     (see :func:`bootstrap_ci` with ``details=True``): show the reason, not the tuple, then.
+
+    Args:
+        values: one value per seed (∞ = unsolved).
+        seed: seeds the bootstrap.
+
+    Returns:
+        {"n", "median", "median_ci", "median_ci_degenerate", "median_ci_reason", "iqm",
+        "iqm_ci", "iqm_ci_degenerate", "iqm_ci_reason"}.
     """
     x = np.asarray(values, dtype=float)
     out: dict = {"n": int(x.size)}
@@ -357,6 +385,13 @@ def end_return(eval_returns: Sequence[float], last: int = 5) -> float:
     between two); the mean of the last five is the end state the series reports. Raises
     ValueError with fewer than ``last`` evaluations: a mean of two is not comparable to a mean
     of five.
+
+    Args:
+        eval_returns: the run's evaluation returns in training order.
+        last: how many of the last evaluations to average.
+
+    Returns:
+        The mean of the last ``last`` returns.
     """
     r = np.asarray(eval_returns, dtype=float)
     if last < 1:
@@ -369,7 +404,19 @@ def end_return(eval_returns: Sequence[float], last: int = 5) -> float:
 def ends_solved(
     eval_returns: Sequence[float], threshold: float = SOLVED_RETURN, last: int = 5
 ) -> bool:
-    """Whether a run ends solved: ``end_return(eval_returns, last) ≥ threshold`` (475)."""
+    """Whether a run ends solved: ``end_return(eval_returns, last) ≥ threshold`` (475).
+
+    The mean of the last five evaluations, not each of them: a run whose last five read 500,
+    500, 500, 500, 374 (mean 474.8) has not ended solved.
+
+    Args:
+        eval_returns: the run's evaluation returns in training order.
+        threshold: the solved return (475 for CartPole-v1).
+        last: how many of the last evaluations to average.
+
+    Returns:
+        True if the mean of the last ``last`` evaluations is ≥ threshold.
+    """
     return end_return(eval_returns, last) >= threshold
 
 
@@ -381,6 +428,15 @@ def proportion_ci(k: int, n: int, confidence: float = 0.95, method: str = "wilso
     [Beta⁻¹(α/2; k, n−k+1), Beta⁻¹(1−α/2; k+1, n−k)], never below its nominal coverage.
     Both stay informative at 0/n and n/n (unlike a bootstrap, which collapses to [1, 1]).
     Computed by ``scipy.stats.binomtest(k, n).proportion_ci``. n = 0 gives no interval.
+
+    Args:
+        k: seeds with the outcome (e.g. solved).
+        n: seeds in all.
+        confidence: the interval's level.
+        method: "wilson", "exact" (Clopper–Pearson) or "wilsoncc".
+
+    Returns:
+        Interval with point k/n; degenerate only when n = 0.
     """
     from scipy.stats import binomtest
 
@@ -412,6 +468,12 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     "p̃_i ≤ α" is exactly Holm's procedure: reject H_(1), H_(2), … while
     p_(j) ≤ α / (m − j + 1), stop at the first that fails. Controls the family-wise error
     rate at α under any dependence. Equals statsmodels' ``multipletests(method="holm")``.
+
+    Args:
+        pvalues: the raw p-values of one family, each in [0, 1].
+
+    Returns:
+        The Holm-adjusted p-values, in the order of ``pvalues``.
     """
     p = np.asarray(pvalues, dtype=float)
     if p.ndim != 1:
@@ -434,6 +496,13 @@ def primary_comparisons(tests: Mapping[str, float], alpha: float = 0.05) -> list
     ``{"comparison", "p", "p_holm", "supported", "family"}`` with supported = p_holm ≤ α
     (Holm 1979). Any other test a notebook runs is exploratory: the caller labels it so and
     claims nothing from it.
+
+    Args:
+        tests: comparison name → raw p-value, the whole primary family.
+        alpha: the family-wise error rate.
+
+    Returns:
+        A list of rows (dicts), one per comparison in the given order.
     """
     if not tests:
         raise ValueError("the primary family is empty: declare at least one comparison")
@@ -540,6 +609,13 @@ def hodges_lehmann(d: Sequence[float], confidence: float = 0.95) -> Interval:
     test of d − θ does not reject. Exact for continuous differences; with ties it is the
     usual approximation. No interval when n is too small for the level (n ≤ 5 at 95%) or when
     the interval has zero width (all differences tied).
+
+    Args:
+        d: the paired differences x_i − y_i.
+        confidence: the interval's level.
+
+    Returns:
+        Interval with the HL estimate as its point.
     """
     d = np.asarray(d, dtype=float)
     n = d.size
@@ -605,6 +681,17 @@ def paired_difference(
 
     Values must be finite: unsolved runs (∞) belong in :func:`km_curve`/:func:`logrank_test`
     or, as solved yes/no, in :func:`mcnemar_exact`.
+
+    Args:
+        x, y: one finite value per seed; x[i] and y[i] come from the same seed.
+        test: "sign-flip" or "wilcoxon", chosen before seeing the data.
+        confidence: the level of the estimate's interval.
+        n_resamples: bootstrap resamples (and Monte Carlo sign flips beyond 40 pairs).
+        seed: seeds the resampling.
+
+    Returns:
+        PairedDifference: n, zeros, the test's name, two-sided p-value, exactness, the
+        estimate with its interval, and what ties/zeros did.
     """
     from scipy.stats import bootstrap
 
@@ -684,6 +771,12 @@ def mcnemar_exact(x: Sequence[bool], y: Sequence[bool]) -> McNemarResult:
     c = #(x no, y yes), under H0 b ~ Binomial(b + c, 1/2), and the two-sided p-value is
     ``scipy.stats.binomtest(b, b + c, 0.5).pvalue`` = min(1, 2·P(B ≤ min(b, c)))
     (McNemar 1947; the exact form: Fay 2010). No discordant seed: p = 1 with a note.
+
+    Args:
+        x, y: one yes/no outcome per seed; x[i] and y[i] come from the same seed.
+
+    Returns:
+        McNemarResult with the 2×2 counts and the two-sided exact p-value.
     """
     from scipy.stats import binomtest
 
@@ -769,6 +862,15 @@ def km_curve(
     = 1 − S. Band: ``ci_method="log-log"`` (default; Kalbfleisch & Prentice: stays inside
     [0, 1]) or ``"linear"`` (Greenwood's variance, clipped), both pointwise, from scipy's
     ``confidence_interval``.
+
+    Args:
+        steps_to_solve: per seed, the env step of the solve, or None (∞) if not solved.
+        budget: the env-step budget, one for all seeds or one per seed.
+        confidence: the band's pointwise level.
+        ci_method: "log-log" or "linear".
+
+    Returns:
+        KMCurve (steps, share solved, band low/high, counts).
     """
     import warnings
 
@@ -816,6 +918,14 @@ def restricted_mean_time(
     The expected steps to solve when a run that never solves counts as τ: with every seed
     observed to τ it equals mean(min(T_i, τ)) (Royston & Parmar 2013). Unlike a median it is
     finite and uses every seed even when several never solve.
+
+    Args:
+        steps_to_solve: per seed, the env step of the solve, or None (∞) if not solved.
+        budget: the env-step budget, one for all seeds or one per seed.
+        tau: the horizon (≤ the largest budget); default the smallest budget.
+
+    Returns:
+        RMST(τ) in env steps.
     """
     from scipy.stats import CensoredData, ecdf
 
@@ -859,6 +969,15 @@ def logrank_test(
     ``scipy.stats.logrank``. It treats the groups as independent: seeds shared between them
     are not used as pairs (for solved-by-the-budget yes/no paired by seed use
     :func:`mcnemar_exact`).
+
+    Args:
+        a, b: per seed of each variant, the solve step or None (∞) if not solved.
+        budget: a's budget (one or one per seed); also b's unless ``budget_b`` is given.
+        budget_b: b's budget.
+
+    Returns:
+        LogRankResult: z (positive: a solves sooner than expected under H0), two-sided p,
+        counts.
     """
     from scipy.stats import CensoredData, logrank
 
@@ -874,6 +993,14 @@ def logrank_test(
             "no seed of either group solved: nothing to compare",
         )
     res = logrank(CensoredData(uncensored=sa, right=ca), CensoredData(uncensored=sb, right=cb))
+    if not np.isfinite(res.statistic):  # ΣV = 0: e.g. every run of both solves at one step
+        return LogRankResult(
+            0.0,
+            1.0,
+            (sa.size + ca.size, sb.size + cb.size),
+            (sa.size, sb.size),
+            "zero variance (ΣV = 0): nothing to compare",
+        )
     return LogRankResult(
         float(res.statistic),
         float(res.pvalue),
@@ -919,6 +1046,15 @@ def probability_of_improvement(
     independently within each task (rliable's stratified bootstrap), ``degenerate`` where it
     has no spread (e.g. every run of X beats every run of Y: [1, 1] is not certainty). The
     runs are treated as unpaired; for seeds shared by X and Y see :func:`paired_difference`.
+
+    Args:
+        x, y: scores, (runs,) or (runs, tasks); the run counts may differ.
+        confidence: the interval's level.
+        n_resamples: bootstrap resamples.
+        seed: seeds the resampling.
+
+    Returns:
+        Interval with P(X > Y) as its point.
     """
     xs, ys = _as_runs_by_tasks(x, "x"), _as_runs_by_tasks(y, "y")
     if xs.shape[1] != ys.shape[1]:
@@ -971,6 +1107,17 @@ def performance_profile(
     ``method="wilson"`` (one task: F(τ) is a binomial share of independent runs; Wilson 1927,
     informative at 0 and 1) or ``"bootstrap"`` (rliable's stratified percentile bootstrap over
     runs within each task; several tasks need it), degenerate where every resample agrees.
+
+    Args:
+        scores: (runs,) or (runs, tasks).
+        taus: the thresholds τ.
+        confidence: the pointwise level.
+        method: "wilson" (one task) or "bootstrap".
+        n_resamples: bootstrap resamples.
+        seed: seeds the resampling.
+
+    Returns:
+        PerformanceProfile (taus, fraction, low, high, degenerate per τ).
     """
     a = _as_runs_by_tasks(scores, "scores")
     taus = np.asarray(taus, dtype=float)

@@ -32,19 +32,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = ROOT / "site"
 
-# Pages besides the notebooks, under the caption they get in the table of contents.
+# Pages besides the notebooks, under the caption they get in the table of contents, with the
+# title shown there (the two learning tables share the heading "Learning benchmark").
 EXTRA_PAGES = {
-    "Behind the results": [
-        "benchmarks/results/learning.md",
-        "benchmarks/results/learning_round1.md",
-        "benchmarks/results/apex.md",
-        "benchmarks/results/peers.md",
-        "benchmarks/results/replay.md",
-        "benchmarks/results/diagnosis.md",
-        "benchmarks/TUNING.md",
-        "benchmarks/results/tuning.md",
-    ],
-    "Project": ["CONTRIBUTING.md"],
+    "Behind the results": {
+        "benchmarks/results/learning.md": "Learning benchmark (the default Config)",
+        "benchmarks/results/learning_round1.md": "Learning benchmark (round 1's Config)",
+        "benchmarks/results/apex.md": "Ape-X beside per-sumtree",
+        "benchmarks/results/peers.md": "Beside stable-baselines3",
+        "benchmarks/results/replay.md": "Replay memory speed",
+        "benchmarks/results/diagnosis.md": "Why the round-1 agents collapse",
+        "benchmarks/TUNING.md": "How the default Config was chosen",
+        "benchmarks/results/tuning.md": "The tuning sweep",
+    },
+    "Project": {"CONTRIBUTING.md": "Contributing"},
 }
 
 HIDE_TAGS = {"source_hidden": "hide-input", "outputs_hidden": "hide-output"}
@@ -76,7 +77,7 @@ def index_md(nb_docs: list[str]) -> str:
 
     parts = ["```{include} README.md\n```\n", toctree("The series", nb_docs)]
     for caption, pages in EXTRA_PAGES.items():
-        parts.append(toctree(caption, [p.removesuffix(".md") for p in pages]))
+        parts.append(toctree(caption, [f"{t} <{p.removesuffix('.md')}>" for p, t in pages.items()]))
     return "\n".join(parts)
 
 

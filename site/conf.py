@@ -50,7 +50,19 @@ html_theme_options = {
 html_last_updated_fmt = None
 html_copy_source = True
 html_show_sourcelink = False
-html_static_path = []
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"  # else browsers ask for /favicon.ico and log a 404
 # Light by default: the figures are drawn on white; the theme button still switches. (Without a
 # default, pydata-sphinx-theme logs "Got invalid theme mode" on a reader's first visit.)
 html_context = {"default_mode": "light"}
+
+
+def _search_page_maths(app, pagename, templatename, context, doctree):
+    """search.html: typeset the maths that the result summaries quote (see the JS file)."""
+    if pagename == "search":
+        app.add_js_file("mathjax/tex-chtml.js", loading_method="defer")  # the local MathJax
+        app.add_js_file("search_maths.js", loading_method="defer")  # after searchtools.js
+
+
+def setup(app):
+    app.connect("html-page-context", _search_page_maths)

@@ -203,6 +203,7 @@ def test_every_page_renders_offline(site_dir, base_url, browser):
         page.on("requestfailed", lambda r, e=errors: e.append(f"failed: {r.url[:100]}"))
         url = urljoin(base_url, rel)
         response = page.goto(url, wait_until="load")
+        page.wait_for_load_state("networkidle")  # late requests too (a missing favicon, fonts)
         if response is None or response.status != 200:
             problems.append(f"{rel}: HTTP {response and response.status}")
             continue
@@ -253,12 +254,33 @@ def test_every_page_renders_offline(site_dir, base_url, browser):
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:60])
 
 
+# the search summaries that still show a backslash-paren or -bracket (maths left as LaTeX)
+_RAW_SUMMARIES = r"""() => [...document.querySelectorAll('#search-results p.context')]
+  .map(p => p.textContent).filter(t => /\\[()[\]]/.test(t))"""
+
+
 def test_search_finds_sumtree(base_url, browser):
+    """search.html?q=SumTree lists notebook 04; its summaries show typeset maths, no LaTeX."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.goto(urljoin(base_url, "search.html?q=SumTree"), wait_until="load")
     results = page.locator("#search-results ul.search li")
     results.first.wait_for(timeout=30_000)
+    page.wait_for_load_state("networkidle")  # each summary is fetched from its page
     hrefs = results.locator("a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
+    try:  # MathJax typesets each summary once its page has been fetched
+        page.wait_for_function(f"({_RAW_SUMMARIES})().length === 0", timeout=15_000)
+    except PlaywrightTimeout:
+        pass
+    raw = page.evaluate(_RAW_SUMMARIES)
+    summaries = page.locator("#search-results p.context").count()
     page.close()
     assert len(hrefs) >= 3, hrefs
     assert any("04_sumtree_per" in h for h in hrefs), hrefs
+    assert summaries >= 3, "no result shows a summary"
+    assert not raw, f"LaTeX source left in search summaries: {raw[:3]}"
+    assert not errors, errors

@@ -49,6 +49,7 @@ EXTRA_PAGES = {
 }
 
 HIDE_TAGS = {"source_hidden": "hide-input", "outputs_hidden": "hide-output"}
+REMOVED = {"remove-input", "remove-cell"}  # tags that take the input off the page: nothing to fold
 
 
 def notebooks() -> list[Path]:
@@ -64,7 +65,7 @@ def fold_collapsed_cells(nb: dict) -> int:
         jupyter = cell.get("metadata", {}).get("jupyter", {})
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         for key, tag in HIDE_TAGS.items():
-            if jupyter.get(key) and tag not in tags and "remove-input" not in tags:
+            if jupyter.get(key) and tag not in tags and not REMOVED & set(tags):
                 tags.append(tag)
                 changed += 1
     return changed

@@ -163,16 +163,18 @@ _RAW_MATH = [r"\$[^$\n]{1,200}\$", r"\\\((.{1,200}?)\\\)", r"\\\[(.{1,200}?)\\\]
 
 
 def _hidden_cells(site_dir: Path, page: str) -> int:
-    """How many code cells of the page's notebook JupyterLab shows collapsed."""
+    """How many code cells of the page's notebook JupyterLab shows collapsed (and the site
+    should fold, unless a remove-* tag takes the cell's input off the page altogether)."""
     source = site_dir / "_sources" / (page.removesuffix(".html") + ".ipynb")
     if not source.exists():
         return 0
-    nb = json.loads(source.read_text(encoding="utf-8"))
+    removed = {"remove-input", "remove-cell"}
     return sum(
         1
-        for c in nb["cells"]
+        for c in json.loads(source.read_text(encoding="utf-8"))["cells"]
         if c["cell_type"] == "code"
         and c.get("metadata", {}).get("jupyter", {}).get("source_hidden")
+        and not removed & set(c.get("metadata", {}).get("tags", []))
     )
 
 

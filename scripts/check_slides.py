@@ -3,6 +3,7 @@
     python scripts/check_slides.py                 # every notebook
     python scripts/check_slides.py 04_ 06_         # only those whose name contains a pattern
     python scripts/check_slides.py --shots /tmp/s  # and a screenshot of every (sub)slide
+    python scripts/check_slides.py --offline       # the decks of slides.py --deck --offline
 
 Each deck is built by ``scripts/slides.py --deck`` with nbconvert's own CDN addresses (what an
 online reader's browser loads). This machine cannot reach the CDN, so the browser is served
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -133,7 +135,7 @@ def asset_for(url: str, modules: Path) -> Path | None:
 
 def check_deck(page, deck: Path, shots: Path | None) -> dict:
     """Open one deck, walk it, and return what was found."""
-    page.goto(deck.as_uri(), wait_until="domcontentloaded")
+    page.goto(Path(os.path.abspath(deck)).as_uri(), wait_until="domcontentloaded")
     page.wait_for_function("() => window.require && window.MathJax && MathJax.Hub", timeout=60_000)
     prefix = json.dumps(slides_prefix(deck))
     page.evaluate(
@@ -223,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assets", type=Path, default=ASSETS, help="npm folder (see above)")
     parser.add_argument("--out", type=Path, default=slides.DECKS, help="where decks are built")
     parser.add_argument("--shots", type=Path, help="save a PNG of every (sub)slide here")
+    parser.add_argument("--offline", action="store_true",
+                        help="check the decks of slides.py --deck --offline ASSETS instead, "
+                        "with every request off this machine refused")  # fmt: skip
     args = parser.parse_args(argv)
     paths = slides.notebooks(args.patterns)
     if not paths:
@@ -237,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for path in paths:
-            deck = slides.build_deck(path, args.out)
+            here = Path(os.path.abspath(args.out))
+            urls = slides.offline_urls(Path(os.path.abspath(args.assets)), here)
+            deck = slides.build_deck(path, args.out, **(urls if args.offline else {}))
             page = browser.new_page(viewport={"width": slides.WIDTH, "height": slides.HEIGHT})
             refused: list[str] = []
 
@@ -248,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "/mermaid" in url:
                     return r.fulfill(body="export default {initialize() {}};",
                                      content_type="text/javascript")  # fmt: skip
-                local = asset_for(url, modules)
+                local = None if args.offline else asset_for(url, modules)
                 if local is not None and local.is_file():
                     return r.fulfill(path=str(local))
                 refused.append(urlparse(url).netloc + urlparse(url).path[:40])

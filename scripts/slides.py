@@ -4,6 +4,7 @@
     python scripts/slides.py --check      # exit 1 if a notebook's metadata is not the rules'
     python scripts/slides.py 04_ --check  # only the notebooks whose name contains a pattern
     python scripts/slides.py --deck       # build build/slides/NN_….slides.html (reveal.js)
+    python scripts/slides.py --deck --offline build/slides-assets   # decks for no internet
 
 Only ``cell.metadata.slideshow`` is written; sources, outputs and tags are never touched, so
 re-running the script after anyone edits a notebook gives the rules' metadata again (it is
@@ -36,6 +37,7 @@ import argparse
 import base64
 import copy
 import json
+import os
 import re
 import struct
 import sys
@@ -289,6 +291,18 @@ def build_deck(path: Path, out_dir: Path = DECKS, **urls: str) -> Path:
     return target
 
 
+def offline_urls(assets: Path, out_dir: Path) -> dict[str, str]:
+    """nbconvert's CDN addresses replaced by npm packages in ``assets/node_modules``, relative
+    to the decks' folder, for a classroom without internet (see scripts/check_slides.py)."""
+    rel = Path(os.path.relpath(assets / "node_modules", out_dir)).as_posix()
+    return {
+        "reveal_url_prefix": f"{rel}/reveal.js",
+        "mathjax_url": f"{rel}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+        "require_js_url": f"{rel}/requirejs/require.js",
+        "jquery_url": f"{rel}/jquery/dist/jquery.min.js",
+    }
+
+
 def notebooks(patterns: list[str]) -> list[Path]:
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     return [p for p in paths if not patterns or any(s in p.name for s in patterns)]
@@ -300,6 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 on a diff")
     parser.add_argument("--deck", action="store_true", help="build the reveal.js decks")
     parser.add_argument("--out", type=Path, default=DECKS, help="where --deck writes")
+    parser.add_argument(
+        "--offline",
+        type=Path,
+        metavar="ASSETS",
+        help="--deck: load reveal.js and MathJax from ASSETS/node_modules (npm install "
+        "--prefix ASSETS reveal.js@4 mathjax@2 requirejs@2 jquery@2)",
+    )
     args = parser.parse_args(argv)
     paths = notebooks(args.patterns)
     if not paths:
@@ -309,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         raw = path.read_text(encoding="utf-8")
         nb = json.loads(raw)
         if args.deck:
-            print(f"{path.name}: {build_deck(path, args.out).relative_to(Path.cwd())}")
+            here = Path(os.path.abspath(args.out))  # symlinks kept: the folder may be moved
+            urls = offline_urls(Path(os.path.abspath(args.offline)), here) if args.offline else {}
+            print(f"{path.name}: {build_deck(path, args.out, **urls)}")
             continue
         changed = apply(nb)
         if args.check:

@@ -115,6 +115,7 @@ MEASURE = """() => {
 
 
 def ensure_assets(folder: Path) -> None:
+    """npm-install the packages that stand in for the CDN, unless they are there."""
     if not (folder / "node_modules" / "reveal.js" / "dist" / "reveal.js").exists():
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(folder),
@@ -191,12 +192,14 @@ def check_deck(page, deck: Path, shots: Path | None) -> dict:
 
 
 def slides_prefix(deck: Path) -> str:
+    """The reveal.js address the deck was built with (CDN or local)."""
     text = deck.read_text(encoding="utf-8")
     start = text.index('href="', text.index("<!-- General and theme style sheets -->")) + 6
     return text[start : text.index("/dist/reveal.css", start)]
 
 
 def summary(name: str, f: dict, headings: list, refused: list) -> tuple[str, bool]:
+    """The report of one deck, and whether it passed."""
     gifs = [i for i in f["images"] if i["gif"]]
     bad_images = [i for i in f["images"] if not i["ok"]]
     ok = not (f["overflow"] or f["raw"] or f["empty"] or f["math_errors"] or bad_images)
@@ -220,6 +223,7 @@ def summary(name: str, f: dict, headings: list, refused: list) -> tuple[str, boo
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("patterns", nargs="*", help="only notebooks whose name contains one")
     parser.add_argument("--assets", type=Path, default=ASSETS, help="npm folder (see above)")

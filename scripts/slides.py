@@ -8,8 +8,9 @@
 
 Only ``cell.metadata.slideshow`` is written; sources, outputs and tags are never touched, so
 re-running the script after anyone edits a notebook gives the rules' metadata again (it is
-idempotent and deterministic: the slide types depend only on the cells, never on the metadata
-already there). The rules, in order:
+idempotent and deterministic: the slide types depend only on the cells' sources, tags and
+outputs, never on the slide metadata already there; re-executing a notebook can
+change them). The rules, in order:
 
 1. The first cell (the ``# NN · Title`` cell) starts a slide.
 2. Plumbing is skipped: the setup cell (the code cell that calls ``setup(``), code cells tagged
@@ -75,6 +76,7 @@ class Segment:
 
 
 def source(cell: dict) -> str:
+    """A cell's source as one string (nbformat stores a list of lines or a string)."""
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
 
@@ -149,6 +151,7 @@ def output_size(cell: dict) -> tuple[float, bool]:
 
 
 def is_plumbing(cell: dict) -> bool:
+    """Rule 2: the setup cell, a cell tagged ``plumbing``, a hidden cell that shows nothing."""
     if cell["cell_type"] != "code":
         return False
     md = cell.get("metadata", {})
@@ -304,11 +307,13 @@ def offline_urls(assets: Path, out_dir: Path) -> dict[str, str]:
 
 
 def notebooks(patterns: list[str]) -> list[Path]:
+    """The series' notebooks, or those whose name contains one of ``patterns``."""
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     return [p for p in paths if not patterns or any(s in p.name for s in patterns)]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("patterns", nargs="*", help="only notebooks whose name contains one")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 on a diff")

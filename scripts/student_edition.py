@@ -36,6 +36,7 @@ DETAILS = re.compile(r"<details\b|</details>")
 
 
 def source(cell: dict) -> str:
+    """A cell's source as one string."""
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
 
@@ -65,6 +66,7 @@ def strip_solutions(text: str) -> str:
 
 
 def is_solution_code(cell: dict) -> bool:
+    """A code cell tagged ``solution`` or opening with a ``# Solution`` comment."""
     tags = cell.get("metadata", {}).get("tags", [])
     return cell["cell_type"] == "code" and (
         "solution" in tags or SOLUTION_CODE.match(source(cell)) is not None
@@ -100,6 +102,7 @@ def student_notebook(nb: dict) -> dict:
 
 
 def write(nb: dict, path: Path) -> None:
+    """Validate ``nb`` against the nbformat schema, then write it as nbformat writes."""
     import nbformat
 
     nbformat.validate(nbformat.from_dict(nb))
@@ -108,6 +111,7 @@ def write(nb: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (module docstring); returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("patterns", nargs="*", help="only notebooks whose name contains one")
     parser.add_argument("--out", type=Path, default=OUT, help="default: build/student/")

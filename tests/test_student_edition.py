@@ -95,23 +95,31 @@ def test_hints_checks_and_the_rest_survive_as_valid_nbformat(edition, path):
     assert text.count(HINT) == everything(original).count(HINT) >= 3
     checks = [se.source(c) for c in original["cells"] if "correct!" in se.source(c)]
     assert checks and all(src in text for src in checks)
-    code = [c for c in original["cells"] if c["cell_type"] == "code"]
+    code = [c for c in original["cells"] if c["cell_type"] == "code" and not se.is_solution_code(c)]
     assert [se.source(c) for c in code] == [
         se.source(c) for c in student["cells"] if c["cell_type"] == "code"
-    ]  # no notebook marks a solution cell yet: every code cell stays
+    ]  # every code cell but the solution cells (06's α sweep) stays
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercise_cells_lose_their_outputs_and_nothing_else_does(edition, path):
     original, student = load(path), load(edition / path.name)
     in_exercises = False
-    for before, after in zip(original["cells"], student["cells"], strict=True):
+    kept = [c for c in original["cells"] if not se.is_solution_code(c)]
+    for before, after in zip(kept, student["cells"], strict=True):
         if "## Exercises" in se.source(before):
             in_exercises = True
         if before["cell_type"] == "code":
             assert after["outputs"] == ([] if in_exercises else before["outputs"])
             if in_exercises:
                 assert "nbval-check-output" not in after["metadata"].get("tags", [])
+
+
+def test_06_s_solution_cell_leaves_and_the_code_exercise_4_needs_stays(edition):
+    student = load(edition / "06_blind_cliffwalk.ipynb")
+    text = everything(student)
+    assert "# Solution: the α sweep" not in text
+    assert "def rank_alpha_updates" in text  # exercise 4 calls it
 
 
 def test_the_leak_check_catches_a_solution_left_in():

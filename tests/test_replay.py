@@ -435,3 +435,22 @@ def test_only_capacity_is_needed():
         memory = cls(8)
         fill(memory, 3, obs_dim=6)
         assert memory.sample(2).obs.shape == (2, 6)
+
+
+@pytest.mark.parametrize("cls", MEMORIES)
+@pytest.mark.parametrize("which", ["obs", "next_obs"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_refused_add_on_the_fast_path_changes_nothing(cls, which, bad):
+    """What a gymnasium loop passes (float32 arrays of the stored shape, an int, a float, a
+    bool) skips the checker and goes straight to the copying kernel: a NaN or inf there must
+    still be refused before the slot (the oldest transition, on a full memory) is written."""
+    memory = fill(cls(5, seed=0), 7)
+    shape = memory.transitions([0]).obs.shape[1:]
+    good = np.zeros(shape, dtype=np.float32)
+    broken = good.copy()
+    broken.reshape(-1)[-1] = bad
+    args = {"obs": good, "next_obs": good, which: broken}
+    before = snapshot(memory)
+    with pytest.raises(ValueError, match=f"{which} must be finite"):
+        memory.add(args["obs"], 1, 1.0, args["next_obs"], False)
+    assert_same_state(snapshot(memory), before)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "iqm",
@@ -153,7 +154,7 @@ def _judge_bootstrap(
     return Interval(point, low, high, confidence, method)
 
 
-def iqm(x) -> float:
+def iqm(x: ArrayLike) -> float:
     """Interquartile mean: the mean of the middle 50% of the values (25% trimmed each side).
 
     Unlike the median it uses half the data; unlike the mean one outlier cannot move it much.
@@ -168,8 +169,8 @@ def iqm(x) -> float:
 
 
 def bootstrap_ci(
-    x,
-    statistic=np.median,
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = np.median,
     confidence: float = 0.95,
     n_resamples: int = 10_000,
     seed: int = 0,
@@ -269,9 +270,9 @@ def _old_bounds(
 
 
 def difference_ci(
-    x,
-    y,
-    statistic=np.median,
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = np.median,
     confidence: float = 0.95,
     n_resamples: int = 10_000,
     seed: int = 0,
@@ -319,7 +320,9 @@ def difference_ci(
     return point, float(low), float(high)
 
 
-def solve_index(returns: Sequence[float], threshold: float = SOLVED_RETURN, consecutive: int = 2):
+def solve_index(
+    returns: Sequence[float], threshold: float = SOLVED_RETURN, consecutive: int = 2
+) -> int | None:
     """Index of the first of ``consecutive`` evaluations in a row ≥ threshold, or None."""
     run = 0
     for k, r in enumerate(returns):
@@ -345,7 +348,7 @@ def stability(
     return int((later >= threshold).sum()), int(later.size)
 
 
-def summarize(values, seed: int = 0) -> dict:
+def summarize(values: ArrayLike, seed: int = 0) -> dict:
     """Median and IQM with bootstrap 95% CIs of one measure over seeds (inf allowed).
 
     ``median_ci``/``iqm_ci`` are (low, high) as before; ``median_ci_degenerate`` and
@@ -467,7 +470,8 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     The running max makes the adjusted values monotone in the raw ones, so rejecting
     "p̃_i ≤ α" is exactly Holm's procedure: reject H_(1), H_(2), … while
     p_(j) ≤ α / (m − j + 1), stop at the first that fails. Controls the family-wise error
-    rate at α under any dependence. Equals statsmodels' ``multipletests(method="holm")``.
+    rate at α under any dependence. The values of statsmodels'
+    ``multipletests(method="holm")`` (checked on hand-worked cases).
 
     Args:
         pvalues: the raw p-values of one family, each in [0, 1].
@@ -1012,7 +1016,7 @@ def logrank_test(
 # --------------------------------------------- probability of improvement, performance profiles
 
 
-def _as_runs_by_tasks(scores, name: str) -> np.ndarray:
+def _as_runs_by_tasks(scores: ArrayLike, name: str) -> np.ndarray:
     a = np.asarray(scores, dtype=float)
     if a.ndim == 1:
         a = a[:, None]
@@ -1031,8 +1035,8 @@ def _poi(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def probability_of_improvement(
-    x,
-    y,
+    x: ArrayLike,
+    y: ArrayLike,
     confidence: float = 0.95,
     n_resamples: int = 2000,
     seed: int = 0,
@@ -1093,7 +1097,7 @@ class PerformanceProfile:
 
 
 def performance_profile(
-    scores,
+    scores: ArrayLike,
     taus: Sequence[float],
     confidence: float = 0.95,
     method: str = "wilson",

@@ -15,8 +15,9 @@ the same for the IQM) beside the old tuples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -82,9 +83,10 @@ class Interval:
         def f(v: float) -> str:
             return "∞" if v == np.inf else "−∞" if v == -np.inf else f"{v:,.{digits}f}"
 
-        if self.bounds is None:
+        bounds = self.bounds
+        if bounds is None:
             return f"{f(self.point)} (no interval: {self.reason})"
-        return f"{f(self.point)} [{f(self.low)}, {f(self.high)}]"
+        return f"{f(self.point)} [{f(bounds[0])}, {f(bounds[1])}]"
 
 
 def _percentile(values: np.ndarray, q: float) -> float:
@@ -168,6 +170,36 @@ def iqm(x: ArrayLike) -> float:
     return float(trim_mean(x, 0.25))
 
 
+@overload
+def bootstrap_ci(
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[False] = ...,
+) -> tuple[float, float]: ...
+@overload
+def bootstrap_ci(
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[True],
+) -> Interval: ...
+@overload
+def bootstrap_ci(
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: bool,
+) -> tuple[float, float] | Interval: ...
 def bootstrap_ci(
     x: ArrayLike,
     statistic: Callable[[np.ndarray], float] = np.median,
@@ -269,6 +301,39 @@ def _old_bounds(
     return low, high
 
 
+@overload
+def difference_ci(
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[False] = ...,
+) -> tuple[float, float, float]: ...
+@overload
+def difference_ci(
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[True],
+) -> Interval: ...
+@overload
+def difference_ci(
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: bool,
+) -> tuple[float, float, float] | Interval: ...
 def difference_ci(
     x: ArrayLike,
     y: ArrayLike,
@@ -303,7 +368,7 @@ def difference_ci(
 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
-    def diff(a, b):
+    def diff(a: np.ndarray, b: np.ndarray) -> float:
         return statistic(a) - statistic(b)
 
     with np.errstate(invalid="ignore"):
@@ -321,7 +386,7 @@ def difference_ci(
 
 
 def solve_index(
-    returns: Sequence[float], threshold: float = SOLVED_RETURN, consecutive: int = 2
+    returns: Iterable[float], threshold: float = SOLVED_RETURN, consecutive: int = 2
 ) -> int | None:
     """Index of the first of ``consecutive`` evaluations in a row ≥ threshold, or None."""
     run = 0
@@ -603,7 +668,7 @@ def _wilcoxon_pvalue(d: np.ndarray) -> float:
     return float(min(1.0, 2.0 * min(cdf, sf)))
 
 
-def hodges_lehmann(d: Sequence[float], confidence: float = 0.95) -> Interval:
+def hodges_lehmann(d: ArrayLike, confidence: float = 0.95) -> Interval:
     """Hodges–Lehmann estimate of the median paired difference with its exact interval.
 
     Estimate: the median of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i ≤ j (Hodges &
@@ -659,8 +724,8 @@ def hodges_lehmann(d: Sequence[float], confidence: float = 0.95) -> Interval:
 
 
 def paired_difference(
-    x: Sequence[float],
-    y: Sequence[float],
+    x: ArrayLike,
+    y: ArrayLike,
     *,
     test: str = "sign-flip",
     confidence: float = 0.95,
@@ -768,7 +833,7 @@ class McNemarResult:
     note: str | None = None
 
 
-def mcnemar_exact(x: Sequence[bool], y: Sequence[bool]) -> McNemarResult:
+def mcnemar_exact(x: ArrayLike, y: ArrayLike) -> McNemarResult:
     """McNemar's exact test for a yes/no outcome paired by seed (e.g. ends solved).
 
     Only the discordant seeds carry information: with b = #(x yes, y no) and
@@ -831,7 +896,9 @@ class KMCurve:
     reason: str | None = None
 
 
-def _censored(steps_to_solve: Sequence[int | None], budget: int | Sequence[int]):
+def _censored(
+    steps_to_solve: Sequence[int | None], budget: int | Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """(uncensored solve steps, right-censoring steps) with checks; None = not solved by its
     budget."""
     steps = list(steps_to_solve)
@@ -841,10 +908,10 @@ def _censored(steps_to_solve: Sequence[int | None], budget: int | Sequence[int])
         if s is None or (isinstance(s, float) and np.isinf(s)):
             censored.append(float(b))
         else:
-            s = float(s)
-            if not 0 <= s <= b:
-                raise ValueError(f"a solve step must lie in [0, budget], got {s} > {b}")
-            solved.append(s)
+            v = float(s)
+            if not 0 <= v <= b:
+                raise ValueError(f"a solve step must lie in [0, budget], got {v} > {b}")
+            solved.append(v)
     if not steps:
         raise ValueError("no runs")
     return np.array(solved), np.array(censored)
@@ -1098,7 +1165,7 @@ class PerformanceProfile:
 
 def performance_profile(
     scores: ArrayLike,
-    taus: Sequence[float],
+    taus: ArrayLike,
     confidence: float = 0.95,
     method: str = "wilson",
     n_resamples: int = 2000,

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class Run:
 
     path: Path
     config: Config
-    summary: dict | None = None
+    summary: dict[str, Any] | None = None
 
     @property
     def variant(self) -> str:
@@ -191,7 +191,7 @@ class EvalReport:
     def max(self) -> float:
         return float(np.max(self.returns))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the statistics and every episode's return."""
         return {
             "run": str(self.run),

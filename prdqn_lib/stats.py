@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -241,7 +241,11 @@ def bootstrap_ci(
 
 
 def _bootstrap_distribution(
-    x: np.ndarray, statistic: Callable, confidence: float, n_resamples: int, seed: int
+    x: np.ndarray,
+    statistic: Callable[[np.ndarray], float],
+    confidence: float,
+    n_resamples: int,
+    seed: int,
 ) -> tuple[float, np.ndarray | None, tuple[float, float] | None, str]:
     """statistic(x), scipy's percentile-bootstrap distribution and interval (None if < 2
     values), and the method's name."""
@@ -413,7 +417,7 @@ def stability(
     return int((later >= threshold).sum()), int(later.size)
 
 
-def summarize(values: ArrayLike, seed: int = 0) -> dict:
+def summarize(values: ArrayLike, seed: int = 0) -> dict[str, Any]:
     """Median and IQM with bootstrap 95% CIs of one measure over seeds (inf allowed).
 
     ``median_ci``/``iqm_ci`` are (low, high) as before; ``median_ci_degenerate`` and
@@ -429,7 +433,7 @@ def summarize(values: ArrayLike, seed: int = 0) -> dict:
         "iqm_ci", "iqm_ci_degenerate", "iqm_ci_reason"}.
     """
     x = np.asarray(values, dtype=float)
-    out: dict = {"n": int(x.size)}
+    out: dict[str, Any] = {"n": int(x.size)}
     for name, stat in (("median", np.median), ("iqm", iqm)):
         point, dist, scipy_ci, method = _bootstrap_distribution(x, stat, 0.95, 10_000, seed)
         detail = _interval_of(point, dist, 0.95, method, x.size)
@@ -557,7 +561,7 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def primary_comparisons(tests: Mapping[str, float], alpha: float = 0.05) -> list[dict]:
+def primary_comparisons(tests: Mapping[str, float], alpha: float = 0.05) -> list[dict[str, Any]]:
     """The declared-in-advance family of primary comparisons, Holm-adjusted together.
 
     ``tests`` maps each comparison's name to its raw p-value; declare the family before

@@ -22,7 +22,7 @@ _short.maxother = 40
 _short.maxlist = _short.maxtuple = 6
 
 
-def show(value) -> str:
+def show(value: object) -> str:
     """A short repr of ``value`` for an error message (long sequences and strings cut)."""
     if isinstance(value, np.ndarray):
         return np.array2string(value.reshape(-1)[:6], threshold=6, separator=", ") + (
@@ -31,7 +31,7 @@ def show(value) -> str:
     return _short.repr(value)
 
 
-def positive_int(value, name: str) -> int:
+def positive_int(value: object, name: str) -> int:
     """``value`` as an int > 0; TypeError if it is not an integer (bools and floats included)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be a positive integer, got {show(value)}")
@@ -40,7 +40,7 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
-def real(value, name: str) -> float:
+def real(value: object, name: str) -> float:
     """``value`` as a finite float; TypeError if it is not a real number (bools and strings)."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu":
         value = value.item()
@@ -54,7 +54,7 @@ def real(value, name: str) -> float:
     return result
 
 
-def seed(value):
+def seed(value: object) -> int | None:
     """A seed for ``np.random.default_rng``: None or an integer >= 0."""
     if value is None:
         return None
@@ -66,7 +66,7 @@ def seed(value):
 
 
 @numba.njit(cache=True, nogil=True)
-def first_bad_index(indices, upper):
+def first_bad_index(indices: np.ndarray, upper: int) -> int:
     """Position of the first index outside [0, upper), or -1."""
     for k in range(indices.shape[0]):
         if indices[k] < 0 or indices[k] >= upper:
@@ -75,7 +75,7 @@ def first_bad_index(indices, upper):
 
 
 @numba.njit(cache=True, nogil=True)
-def first_bad_value(values, limit):
+def first_bad_value(values: np.ndarray, limit: float) -> int:
     """Position of the first value that is negative, NaN or above ``limit``, or -1."""
     for k in range(values.shape[0]):
         v = values[k]
@@ -84,7 +84,7 @@ def first_bad_value(values, limit):
     return -1
 
 
-def index_array(indices, upper: int, name: str = "indices", bound: str = "") -> np.ndarray:
+def index_array(indices: object, upper: int, name: str = "indices", bound: str = "") -> np.ndarray:
     """``indices`` as a flat int64 array with every value in [0, upper).
 
     TypeError for non-integers (floats, bools, strings); ValueError for an integer outside the
@@ -122,7 +122,7 @@ def index_array(indices, upper: int, name: str = "indices", bound: str = "") -> 
     return idx
 
 
-def float_array(values, name: str) -> np.ndarray:
+def float_array(values: object, name: str) -> np.ndarray:
     """``values`` as a flat contiguous float64 array; TypeError if they are not real numbers."""
     arr = values if isinstance(values, np.ndarray) else np.asarray(values)
     if arr.dtype.kind not in "fiu":

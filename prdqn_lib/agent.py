@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -84,13 +85,15 @@ class QNetwork(nn.Module):
         self.layer_norm = layer_norm
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        *hidden, last = self.layers
+        # a ModuleList yields Modules, whose attributes torch types as Tensor | Module
+        *hidden, last = cast("Sequence[nn.Linear]", self.layers)
         x = obs
         if self.norms is None:
             for layer in hidden:
                 x = torch.relu(F.linear(x, layer.weight, layer.bias))
         else:
-            for layer, norm in zip(hidden, self.norms, strict=True):
+            norms = cast("Sequence[nn.LayerNorm]", self.norms)
+            for layer, norm in zip(hidden, norms, strict=True):
                 x = F.linear(x, layer.weight, layer.bias)
                 x = F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
                 x = torch.relu(x)
@@ -109,11 +112,12 @@ class QNetwork(nn.Module):
         LayerNorm (``numpy_layer_norm``, the same ε) and the dueling head included.
         """
 
-        def view(layer: nn.Module) -> tuple[np.ndarray, np.ndarray]:
+        def view(layer: nn.Linear | nn.LayerNorm) -> tuple[np.ndarray, np.ndarray]:
             return layer.weight.detach().numpy(), layer.bias.detach().numpy()
 
-        params = [view(l) for l in self.layers]
-        norms = None if self.norms is None else [(*view(n), n.eps) for n in self.norms]
+        params = [view(l) for l in cast("Sequence[nn.Linear]", self.layers)]
+        layer_norms = cast("Sequence[nn.LayerNorm] | None", self.norms)
+        norms = None if layer_norms is None else [(*view(n), n.eps) for n in layer_norms]
         value = None if self.value is None else view(self.value)
 
         if norms is None and value is None:  # the plain MLP: the original fast path
@@ -387,7 +391,7 @@ class Agent:
             )
             self.last_grad_norm = float(norm)
         elif self.track_grad_norm:
-            grads = [p.grad for p in self.online.parameters()]
+            grads = [p.grad for p in self.online.parameters() if p.grad is not None]
             self.last_grad_norm = float(nn.utils.get_total_norm(grads, foreach=True))
         if cfg.lr_final_frac != 1.0:
             for group in self.optimizer.param_groups:

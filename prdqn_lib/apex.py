@@ -33,6 +33,7 @@ import dataclasses
 import logging
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,14 @@ class Block:
         return int(self.actions.shape[0])
 
 
-def block_td_errors(agent: Agent, obs, actions, rewards, next_obs, terminated) -> np.ndarray:
+def block_td_errors(
+    agent: Agent,
+    obs: np.ndarray,
+    actions: np.ndarray,
+    rewards: np.ndarray,
+    next_obs: np.ndarray,
+    terminated: np.ndarray,
+) -> np.ndarray:
     """|δ_i| of a block of transitions under ``agent``'s networks, with no learning.
 
     δ_i = y_i − Q(s_i, a_i), y_i = r_i + γ·(1 − terminated_i)·Q_target(s'_i, argmax_a
@@ -124,7 +132,7 @@ def block_td_errors(agent: Agent, obs, actions, rewards, next_obs, terminated) -
     return agent.td_errors(batch)
 
 
-def get_weights(agent: Agent, version: int = 0) -> dict:
+def get_weights(agent: Agent, version: int = 0) -> dict[str, Any]:
     """The agent's online and target weights as numpy arrays (cheap to send), tagged with
     ``version`` so an actor can tell new weights from the ones it has."""
     return {
@@ -134,7 +142,7 @@ def get_weights(agent: Agent, version: int = 0) -> dict:
     }
 
 
-def set_weights(agent: Agent, weights: dict) -> None:
+def set_weights(agent: Agent, weights: dict[str, Any]) -> None:
     """Load ``get_weights``'s output into ``agent``'s networks, in place (the numpy forward
     that acts reads views of the parameters, so it sees the new weights at once)."""
     for name in ("online", "target"):
@@ -156,7 +164,7 @@ class ApexActor:
         weights: initial weights (``get_weights``).
     """
 
-    def __init__(self, config: Config, index: int, epsilon: float, weights: dict) -> None:
+    def __init__(self, config: Config, index: int, epsilon: float, weights: dict[str, Any]) -> None:
         torch.set_num_threads(1)  # tiny networks: one thread is fastest, and cores are shared
         self.config = config
         self.index = int(index)
@@ -164,8 +172,7 @@ class ApexActor:
         seeds = np.random.SeedSequence([config.seed, 1 + self.index]).generate_state(2)
         self.rng = np.random.default_rng(int(seeds[0]))
         self.env = gym.make(config.env_id)
-        obs_dim = int(np.prod(self.env.observation_space.shape))
-        self.n_actions = int(self.env.action_space.n)
+        obs_dim, self.n_actions = _env_dims(self.env, config.env_id)
         self.agent = Agent(obs_dim, self.n_actions, config)
         self.version = -1
         self.set_weights(weights)
@@ -173,13 +180,13 @@ class ApexActor:
         self.episode_return, self.episode_len = 0.0, 0
         self.steps = 0
 
-    def set_weights(self, weights: dict | None) -> None:
+    def set_weights(self, weights: dict[str, Any] | None) -> None:
         """Load new weights (None or an older/equal version: keep the current ones)."""
         if weights is not None and weights["version"] > self.version:
             set_weights(self.agent, weights)
             self.version = weights["version"]
 
-    def collect(self, n_steps: int, weights: dict | None = None) -> Block:
+    def collect(self, n_steps: int, weights: dict[str, Any] | None = None) -> Block:
         """``n_steps`` env steps with ε_i-greedy actions, as a Block with initial |δ|."""
         n = positive_int(n_steps, "n_steps")
         self.set_weights(weights)
@@ -197,7 +204,7 @@ class ApexActor:
             obs[t], actions[t], rewards[t], next_obs[t], terminated[t] = (
                 self.obs, action, reward, nxt, term
             )  # fmt: skip
-            self.episode_return += reward
+            self.episode_return += float(reward)
             self.episode_len += 1
             if term or trunc:
                 episodes.append((t, self.episode_return, self.episode_len))
@@ -210,7 +217,9 @@ class ApexActor:
         return Block(obs, actions, rewards, next_obs, terminated, td, episodes, self.epsilon,
                      self.version)  # fmt: skip
 
-    def collect_into(self, replay, n_steps: int, weights: dict | None = None) -> Block:
+    def collect_into(
+        self, replay: Any, n_steps: int, weights: dict[str, Any] | None = None
+    ) -> Block:
         """``collect``, then add the block to the Ray replay actor ``replay`` and wait for it,
         so that when this returns the transitions are in the memory. Returns the block
         without its arrays (the learner needs only the episodes and the count)."""
@@ -253,7 +262,11 @@ class ReplayServer:
         return len(self.memory)
 
     def update_and_sample(
-        self, indices, td_errors, n_batches: int, batch_size: int
+        self,
+        indices: np.ndarray | None,
+        td_errors: np.ndarray | None,
+        n_batches: int,
+        batch_size: int,
     ) -> tuple[list[Batch], float]:
         """Write back the |δ| of earlier batches (if any), then draw ``n_batches`` batches.
 
@@ -264,7 +277,7 @@ class ReplayServer:
         batches = [self.memory.sample(batch_size) for _ in range(n_batches)]
         return batches, time.perf_counter() - t0
 
-    def update(self, indices, td_errors) -> float:
+    def update(self, indices: np.ndarray, td_errors: np.ndarray) -> float:
         t0 = time.perf_counter()
         if len(indices):
             self.memory.update_priorities(indices, td_errors)
@@ -308,7 +321,7 @@ def check_ray_address(address: str, timeout: float = 3.0) -> None:
 
 
 @contextlib.contextmanager
-def ray_session(address: str | None = None, num_cpus: int | None = None):
+def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[float]:
     """Connect to Ray for the duration of the block; yields the seconds it took.
 
     Ray already initialised in this process (a notebook, a benchmark task): use it and leave
@@ -326,7 +339,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
     if not ray.is_initialized():
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network calls home
         # errors only: Ray's start-up notices would be the only stderr of a clean run
-        kwargs = {"log_to_driver": False, "logging_level": logging.ERROR}
+        kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
         ray_logger.setLevel(logging.ERROR)  # ray.init logs one notice before it applies that
         if address:
             ray.init(address=address, **kwargs)
@@ -345,8 +358,21 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
 
 def _writable(batch: Batch) -> Batch:
     """A batch whose arrays torch may wrap: Ray hands out read-only views of its store."""
-    return Batch(*(None if getattr(batch, f.name) is None else np.array(getattr(batch, f.name))
-                   for f in dataclasses.fields(Batch)))  # fmt: skip
+    arrays = {f.name: getattr(batch, f.name) for f in dataclasses.fields(Batch)}
+    copies = {name: np.array(a) for name, a in arrays.items() if a is not None}
+    return dataclasses.replace(batch, **copies)
+
+
+def _env_dims(env: gym.Env, env_id: str) -> tuple[int, int]:
+    """(observation size, number of actions); TypeError unless the actions are Discrete and
+    the observations have one shape."""
+    obs_shape, act_space = env.observation_space.shape, env.action_space
+    if obs_shape is None or not isinstance(act_space, gym.spaces.Discrete):
+        raise TypeError(
+            f"env_id {env_id!r}: the agent needs observations of one shape and Discrete "
+            f"actions, got {env.observation_space} and {act_space}"
+        )
+    return int(np.prod(obs_shape)), int(act_space.n)
 
 
 def _allowed_updates(cfg: Config, env_steps: int) -> int:
@@ -397,14 +423,13 @@ def train_apex(
     t_begin = time.perf_counter()
     seed_everything(cfg.seed, cfg.num_threads)
     probe = gym.make(cfg.env_id)
-    obs_dim = int(np.prod(probe.observation_space.shape))
-    n_actions = int(probe.action_space.n)
+    obs_dim, n_actions = _env_dims(probe, cfg.env_id)
     probe.close()
     agent = Agent(obs_dim, n_actions, cfg)
     recorder = RunRecorder(cfg, progress, desc, progress_file)
     epsilons = actor_epsilons(cfg.actors, cfg.apex_eps, cfg.apex_eps_alpha)
-    actors: list[Any] = []
-    replay = None
+    actors: list[Any] = []  # Ray actor handles (Ray types a handle's methods without .remote)
+    replay: Any = None
     try:
         with ray_session(ray_address, num_cpus=max(os.cpu_count() or 1, cfg.actors)):
             try:
@@ -513,7 +538,7 @@ class _Learner:
                 s, c = self.learn(min(self.k_max, owed))
                 loss_sum += s
                 loss_count += c
-                ready = []
+                ready: list[Any] = []  # ObjectRefs
                 if in_flight:
                     ready, _ = ray.wait(list(in_flight), num_returns=len(in_flight), timeout=0)
             elif in_flight:

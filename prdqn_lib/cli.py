@@ -16,16 +16,20 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .config import Config
 from .variants import get_variant, variant_names
 
+if TYPE_CHECKING:
+    from .runs import RunInputError
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (and exit status 2)."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         one_line = " ".join(str(message).split())
         self.exit(2, f"{self.prog}: error: {one_line}\n")
 
@@ -208,11 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_train(args, parser) -> int:
+def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # 1. validate everything (arguments, environment, --out) before anything is written
     out: Path = args.out
     try:
-        changes = {key: Config.parse_field(key, text) for key, text in args.overrides}
+        changes: dict[str, Any] = {  # each value of its field's type
+            key: Config.parse_field(key, text) for key, text in args.overrides
+        }
         if get_variant(args.variant).loop is None:  # the flags of a Ray loop (apex)
             for flag, value in (("--actors", args.actors), ("--ray-address", args.ray_address)):
                 if value is not None:
@@ -260,8 +266,11 @@ def _exit_status(exc: BaseException | None, history_signal: str | None = None) -
     return 128 + int(signum)
 
 
-def _train_and_write(args, parser, config: Config, out: Path) -> int:
+def _train_and_write(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, config: Config, out: Path
+) -> int:
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .plots import plot_learning_curve
     from .render import record_run
@@ -299,8 +308,10 @@ def _train_and_write(args, parser, config: Config, out: Path) -> int:
         ax = plot_learning_curve(
             history, title=f"{config.variant}, seed {config.seed}", variant=config.variant
         )
-        ax.figure.savefig(out / "learning_curve.png", dpi=120, bbox_inches="tight")
-        plt.close(ax.figure)
+        fig = ax.figure
+        assert isinstance(fig, Figure)  # the plot made its own figure, not a subfigure
+        fig.savefig(out / "learning_curve.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
         stage = "the episode"
         episode = record_run(
             result, args.render, gif_path=media[0], mp4_path=media[1] if args.mp4 else None,
@@ -326,19 +337,19 @@ def _train_and_write(args, parser, config: Config, out: Path) -> int:
     return _exit_status(None, history.stop_signal) if history.interrupted else 0
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 # ---- after training: evaluate, render, compare (the logic is in prdqn_lib.runs) ----
 
 
-def _add_run_commands(sub) -> None:
+def _add_run_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     """The subcommands that read run folders written by ``train``."""
-    checkpoint = dict(choices=("best", "final"), default="best",
+    checkpoint: dict[str, Any] = dict(choices=("best", "final"), default="best",
                       help="best: best_agent.pt, the weights of the best evaluation (default); "
                            "final: agent.pt, the agent as training left it")  # fmt: skip
-    run_dir = dict(type=Path, metavar="RUN_DIR", help="a folder written by train")
+    run_dir: dict[str, Any] = dict(type=Path, metavar="RUN_DIR", help="a folder written by train")
     evaluate = sub.add_parser(
         "evaluate",
         help="play greedy episodes of a run's checkpoint and print their returns",
@@ -389,7 +400,9 @@ def _add_run_commands(sub) -> None:
     compare.set_defaults(handler=run_compare, subparser=compare)
 
 
-def _bad_run_input(parser, exc, args) -> None:
+def _bad_run_input(
+    parser: argparse.ArgumentParser, exc: RunInputError, args: argparse.Namespace
+) -> NoReturn:
     """One line naming the argument of a ``runs.RunInputError``, exit 2."""
     if exc.argument == "checkpoint":
         parser.error(f"--checkpoint {args.checkpoint}: {exc}")
@@ -397,7 +410,7 @@ def _bad_run_input(parser, exc, args) -> None:
     parser.error(f"{name} {exc}")
 
 
-def run_evaluate(args, parser) -> int:
+def run_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .runs import RunInputError, evaluate_run, load_run
 
     try:
@@ -408,7 +421,7 @@ def run_evaluate(args, parser) -> int:
     return 0
 
 
-def run_render(args, parser) -> int:
+def run_render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .runs import RunInputError, load_run, render_run
 
     try:
@@ -423,7 +436,7 @@ def run_render(args, parser) -> int:
     return 0
 
 
-def run_compare(args, parser) -> int:
+def run_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .runs import RunInputError, compare_runs, load_run
 
     try:

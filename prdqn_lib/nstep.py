@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections import deque
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, SupportsFloat
 
 import numpy as np
 
@@ -96,7 +96,7 @@ class NStepBuffer:
         self,
         obs: np.ndarray,
         action: int,
-        reward: float,
+        reward: SupportsFloat,
         next_obs: np.ndarray,
         terminated: bool,
         truncated: bool,
@@ -132,7 +132,7 @@ class NStepBuffer:
 
 
 @functools.lru_cache(maxsize=64)
-def _add_takes_discount(cls: type) -> bool:
+def _add_takes_discount(cls: type[Any]) -> bool:
     try:
         params = inspect.signature(cls.add).parameters.values()
     except (TypeError, ValueError):
@@ -142,7 +142,8 @@ def _add_takes_discount(cls: type) -> bool:
 
 def accepts_discount(memory: Any) -> bool:
     """Whether ``memory.add`` takes a ``discount`` keyword (or ``**kwargs``)."""
-    return _add_takes_discount(type(memory))
+    cls: type = type(memory)  # a plain type: mypy sees no type[X] as Hashable (mypy#11470)
+    return _add_takes_discount(cls)
 
 
 def add_n_step(memory: Any, transitions: list[NStepTransition], gamma: float) -> list[int]:

@@ -7,6 +7,9 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
+from matplotlib.typing import ColorType, LineStyleType
 
 from .recorder import History
 from .stats import SOLVED_RETURN
@@ -54,7 +57,7 @@ def variant_style(name: str) -> dict[str, Any]:
     return dict(VARIANT_STYLE.get(name, {"color": "grey", "ls": "-"}))
 
 
-def moving_average(x: np.ndarray, window: int) -> np.ndarray:
+def moving_average(x: npt.ArrayLike, window: int) -> np.ndarray:
     """Trailing mean over the last ``window`` values (shorter at the start)."""
     x = np.asarray(x, dtype=float)
     c = np.concatenate([[0.0], np.cumsum(x)])
@@ -63,18 +66,22 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
     return (c[end] - c[start]) / (end - start)
 
 
-def _legend_below(ax, ncol: int = 3) -> None:
+def _legend_below(ax: Axes, ncol: int = 3) -> None:
     """Legend under the axes, where it can never hide a curve."""
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, fontsize=8, frameon=False)
 
 
-def _solved_line(ax) -> None:
+def _solved_line(ax: Axes) -> None:
     ax.axhline(SOLVED_RETURN, color="grey", ls="--", lw=1, label=f"solved ({SOLVED_RETURN:.0f})")
 
 
 def plot_learning_curve(
-    history: History, title: str = "", window: int = 20, ax=None, variant: str | None = None
-):
+    history: History,
+    title: str = "",
+    window: int = 20,
+    ax: Axes | None = None,
+    variant: str | None = None,
+) -> Axes:
     """Episode returns (faint), their moving average, the greedy evaluations (dots) and the
     best evaluation (★, the checkpoint kept as ``best_agent``), in the variant's colour."""
     if ax is None:
@@ -88,7 +95,9 @@ def plot_learning_curve(
     if history.evals:
         ax.plot(history.eval_steps, history.eval_returns, "o-", color=OKABE_ITO["black"], ms=3,
                 lw=1, label="greedy evaluation (mean of 10)")  # fmt: skip
-        best_step, best_return = history.best_eval
+        best = history.best_eval
+        assert best is not None  # there are evaluations
+        best_step, best_return = best
         ax.plot([best_step], [best_return], "*", color=OKABE_ITO["vermillion"], ms=14,
                 label=f"best evaluation ({best_return:.0f} at {best_step:,})")  # fmt: skip
     solve = history.steps_to_solve()
@@ -107,7 +116,13 @@ def eval_matrix(histories: Sequence[History]) -> tuple[np.ndarray, np.ndarray]:
     return steps, np.stack([h.eval_returns[:n] for h in histories])
 
 
-def plot_seeds(histories: Sequence[History], label: str = "", color=None, ls=None, ax=None):
+def plot_seeds(
+    histories: Sequence[History],
+    label: str = "",
+    color: ColorType | None = None,
+    ls: LineStyleType | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Median evaluation return over seeds with its interquartile band (25th–75th percentile).
 
     The band and its centre line are the same statistic family (quantiles), so the line always
@@ -125,7 +140,9 @@ def plot_seeds(histories: Sequence[History], label: str = "", color=None, ls=Non
     return ax
 
 
-def plot_variants(runs: Mapping[str, Sequence[History]], title: str = "", ax=None):
+def plot_variants(
+    runs: Mapping[str, Sequence[History]], title: str = "", ax: Axes | None = None
+) -> Axes:
     """Several variants on one axis, each as median and interquartile band over its seeds."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
@@ -138,8 +155,8 @@ def plot_variants(runs: Mapping[str, Sequence[History]], title: str = "", ax=Non
 
 
 def plot_solve_points(
-    solves: Mapping[str, Sequence[int | None]], budget: int, ax=None, seed: int = 0
-):
+    solves: Mapping[str, Sequence[int | None]], budget: int, ax: Axes | None = None, seed: int = 0
+) -> Axes:
     """Steps to solve of every seed as a point (unsolved seeds above the budget line), with
     each variant's median and its bootstrap 95% confidence interval."""
     from .stats import bootstrap_ci
@@ -148,6 +165,10 @@ def plot_solve_points(
         _, ax = plt.subplots(figsize=(5, 4.5))
     rng = np.random.default_rng(seed)
     unsolved_y = budget * 1.06
+
+    def clip(v: float) -> float:  # an ∞ bound is drawn at the top
+        return min(v, unsolved_y)
+
     for k, (name, values) in enumerate(solves.items()):
         style = variant_style(name)
         x = np.array([np.inf if v is None else float(v) for v in values])
@@ -156,7 +177,6 @@ def plot_solve_points(
         ax.scatter(k + jitter, shown, s=16, color=style["color"], alpha=0.7, lw=0)
         med = float(np.median(x))
         low, high = bootstrap_ci(x, np.median, seed=seed)
-        clip = lambda v: min(v, unsolved_y)  # noqa: E731 - an ∞ bound is drawn at the top
         ax.errorbar(k + 0.32, clip(med), yerr=[[clip(med) - clip(low)], [clip(high) - clip(med)]],
                     fmt="D", color=style["color"], ms=6, capsize=4, lw=1.5)  # fmt: skip
     ax.axhline(budget, color="grey", ls="--", lw=1)

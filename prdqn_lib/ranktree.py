@@ -34,18 +34,27 @@ __all__ = ["RankTree"]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _before(a, b, key, seq):
+def _before(a: int, b: int, key: np.ndarray, seq: np.ndarray) -> bool:
     """Whether node a ranks before node b: larger |δ|, or the same |δ| written later."""
     return key[a] > key[b] or (key[a] == key[b] and seq[a] > seq[b])
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _size(t, size):
+def _size(t: int, size: np.ndarray) -> int:
     return size[t] if t >= 0 else 0
 
 
 @numba.njit(cache=True, nogil=True)
-def _split(t, x, key, seq, left, right, size, path):
+def _split(
+    t: int,
+    x: int,
+    key: np.ndarray,
+    seq: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    size: np.ndarray,
+    path: np.ndarray,
+) -> tuple[int, int]:
     """Split tree t into (the nodes ranking before x, the rest); returns both roots.
 
     Iterative: walking down, each node joins the right spine of the first tree or the left
@@ -82,7 +91,15 @@ def _split(t, x, key, seq, left, right, size, path):
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge(a, b, heap, left, right, size, path):
+def _merge(
+    a: int,
+    b: int,
+    heap: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    size: np.ndarray,
+    path: np.ndarray,
+) -> int:
     """Join two trees, every node of a ranking before every node of b; returns the root."""
     root = -1
     parent = -1
@@ -121,7 +138,17 @@ def _merge(a, b, heap, left, right, size, path):
 
 
 @numba.njit(cache=True, nogil=True)
-def _remove(root, x, key, seq, heap, left, right, size, path):
+def _remove(
+    root: int,
+    x: int,
+    key: np.ndarray,
+    seq: np.ndarray,
+    heap: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    size: np.ndarray,
+    path: np.ndarray,
+) -> int:
     """Remove node x (in the tree, its key unchanged since it was inserted); return the root."""
     parent = -1
     t = root
@@ -140,7 +167,17 @@ def _remove(root, x, key, seq, heap, left, right, size, path):
 
 
 @numba.njit(cache=True, nogil=True)
-def _insert(root, x, key, seq, heap, left, right, size, path):
+def _insert(
+    root: int,
+    x: int,
+    key: np.ndarray,
+    seq: np.ndarray,
+    heap: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    size: np.ndarray,
+    path: np.ndarray,
+) -> int:
     """Insert node x; return the root. Walk down while the nodes outrank x in heap priority,
     then x takes the place of the next node and splits that subtree around itself."""
     parent = -1
@@ -163,7 +200,19 @@ def _insert(root, x, key, seq, heap, left, right, size, path):
 
 
 @numba.njit(cache=True, nogil=True)
-def _set_keys(state, nodes, values, key, seq, heap, left, right, size, present, path):
+def _set_keys(
+    state: np.ndarray,
+    nodes: np.ndarray,
+    values: np.ndarray,
+    key: np.ndarray,
+    seq: np.ndarray,
+    heap: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    size: np.ndarray,
+    present: np.ndarray,
+    path: np.ndarray,
+) -> None:
     """Give each node its new |δ| in order (a repeated node: the last write wins).
 
     ``state`` = [root, next seq]. A node not yet in the tree is inserted.
@@ -182,7 +231,14 @@ def _set_keys(state, nodes, values, key, seq, heap, left, right, size, present, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _select_many(root, ranks, left, right, size, out):
+def _select_many(
+    root: int,
+    ranks: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    size: np.ndarray,
+    out: np.ndarray,
+) -> None:
     """out[j] = the node of 0-based rank ranks[j]."""
     for j in range(ranks.shape[0]):
         t = root
@@ -200,7 +256,7 @@ def _select_many(root, ranks, left, right, size, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _in_order(root, left, right, n, out):
+def _in_order(root: int, left: np.ndarray, right: np.ndarray, n: int, out: np.ndarray) -> None:
     """out[k] = the node of rank k, for every k (an iterative in-order walk)."""
     stack = np.empty(n + 1, dtype=np.int64)
     top = 0
@@ -219,7 +275,7 @@ def _in_order(root, left, right, n, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _depth(root, left, right, n):
+def _depth(root: int, left: np.ndarray, right: np.ndarray, n: int) -> int:
     """The number of nodes on the longest root-to-leaf path (an iterative walk)."""
     stack = np.empty(n + 1, dtype=np.int64)
     depth = np.empty(n + 1, dtype=np.int64)

@@ -7,13 +7,21 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # no window, nothing on stderr
 
 import gymnasium as gym  # noqa: E402
 import imageio.v2 as imageio  # noqa: E402
 import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+
+if TYPE_CHECKING:
+    from IPython.display import Video
+
+    from .agent import Agent
+    from .recorder import TrainResult
 
 __all__ = [
     "Episode",
@@ -40,15 +48,22 @@ def annotate(frame: np.ndarray, lines: list[str]) -> np.ndarray:
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=max(12, frame.shape[0] // 18))
-    y = 6
+    assert isinstance(font, ImageFont.FreeTypeFont)  # a size needs FreeType (Pillow's wheels)
+    y: float = 6
     for line in lines:
         draw.text((8, y), line, fill=(0, 0, 0), font=font)
         y += font.size + 4
     return np.asarray(image)
 
 
+def _frame(env: gym.Env) -> np.ndarray:
+    frame = env.render()
+    assert isinstance(frame, np.ndarray)  # render_mode="rgb_array": one RGB array
+    return frame
+
+
 def play_episode(
-    agent, env_id: str = "CartPole-v1", seed: int = 0, caption: str | None = None
+    agent: Agent, env_id: str = "CartPole-v1", seed: int = 0, caption: str | None = None
 ) -> Episode:
     """One greedy episode with ``render_mode="rgb_array"``, every frame kept.
 
@@ -58,14 +73,14 @@ def play_episode(
     env = gym.make(env_id, render_mode="rgb_array")
     obs, _ = env.reset(seed=seed)
     head = [caption] if caption else []
-    frames = [annotate(env.render(), [*head, "step 0   return 0"])]
+    frames = [annotate(_frame(env), [*head, "step 0   return 0"])]
     total, done, t = 0.0, False, 0
     while not done:
         action = int(agent.greedy_actions(obs[None])[0])
         obs, reward, terminated, truncated, _ = env.step(action)
-        total += reward
+        total += float(reward)
         t += 1
-        frames.append(annotate(env.render(), [*head, f"step {t}   return {total:.0f}"]))
+        frames.append(annotate(_frame(env), [*head, f"step {t}   return {total:.0f}"]))
         done = terminated or truncated
     fps = int(env.metadata.get("render_fps", 50))
     env.close()
@@ -78,8 +93,9 @@ def save_gif(episode: Episode, path: str | Path, scale: float = 0.5, every: int 
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w = episode.frames[0].shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    frames = [
-        np.asarray(Image.fromarray(f).resize(size, Image.LANCZOS)) for f in episode.frames[::every]
+    frames: list[npt.ArrayLike] = [
+        np.asarray(Image.fromarray(f).resize(size, Image.Resampling.LANCZOS))
+        for f in episode.frames[::every]
     ]
     duration_ms = 1000 * every / episode.fps
     imageio.mimsave(path, frames, format="GIF", duration=duration_ms, loop=0)
@@ -91,16 +107,15 @@ def save_mp4(episode: Episode, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # macro_block_size=1 keeps 600x400 instead of padding to a multiple of 16
-    with imageio.get_writer(
-        path, fps=episode.fps, macro_block_size=1, ffmpeg_log_level="error"
-    ) as w:
+    w = imageio.get_writer(path, fps=episode.fps, macro_block_size=1, ffmpeg_log_level="error")
+    with w:  # (typed by the writer itself: imageio's __enter__ returns its base class)
         for frame in episode.frames:
             w.append_data(frame)
     return path
 
 
 def record_episode(
-    agent,
+    agent: Agent,
     gif_path: str | Path | None = None,
     mp4_path: str | Path | None = None,
     env_id: str = "CartPole-v1",
@@ -118,16 +133,18 @@ def record_episode(
     return episode
 
 
-def checkpoint_caption(result, which: str = "best") -> str:
+def checkpoint_caption(result: TrainResult, which: str = "best") -> str:
     """'best agent: evaluation 500 at 12,000 steps' or 'final agent (50,000 steps)'."""
     if which == "best" and result.best_agent is not None:
-        step, ret = result.history.best_eval
+        best = result.history.best_eval
+        assert best is not None  # a best agent comes from an evaluation
+        step, ret = best
         return f"best agent: evaluation {ret:.0f} at {step:,} steps"
     return f"final agent ({result.history.env_steps:,} steps)"
 
 
 def record_run(
-    result,
+    result: TrainResult,
     which: str = "best",
     gif_path: str | Path | None = None,
     mp4_path: str | Path | None = None,
@@ -158,10 +175,10 @@ class _GifHTML:
     reading a plain export).
     """
 
-    def __init__(self, data: bytes, alt: str, width: int | None):
+    def __init__(self, data: bytes, alt: str, width: int | None) -> None:
         self.data, self.alt, self.width = data, alt, width
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         src = "data:image/gif;base64," + base64.b64encode(self.data).decode("ascii")
         size = f' width="{int(self.width)}"' if self.width else ""
         alt = html.escape(self.alt, quote=True)
@@ -169,7 +186,9 @@ class _GifHTML:
         return {"text/html": tag, "text/plain": f"[GIF] {self.alt}"}
 
 
-def show_media(path: str | Path, width: int | None = None, alt: str | None = None):
+def show_media(
+    path: str | Path, width: int | None = None, alt: str | None = None
+) -> _GifHTML | Video:
     """Display a GIF (an HTML ``<img>`` with alt text) or an MP4 (embedded video) inline.
 
     Args:

@@ -25,9 +25,11 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import SupportsFloat, SupportsIndex
 
 import numba
 import numpy as np
+import numpy.typing as npt
 
 from ._checks import (
     FLOAT64_MAX,
@@ -88,7 +90,7 @@ class Batch:
         return int(self.indices.shape[0])
 
 
-def _td_array(td_errors, n: int, limit: float = FLOAT64_MAX) -> np.ndarray:
+def _td_array(td_errors: object, n: int, limit: float = FLOAT64_MAX) -> np.ndarray:
     """|δ| values, one per index: finite, >= 0 and <= ``limit`` (pass ``abs(δ)``: a signed
     error is a caller's bug)."""
     td = float_array(td_errors, "td_errors")
@@ -108,7 +110,9 @@ def _td_array(td_errors, n: int, limit: float = FLOAT64_MAX) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _store_obs_kernel(obs_buf, next_buf, i, obs, next_obs):
+def _store_obs_kernel(
+    obs_buf: np.ndarray, next_buf: np.ndarray, i: int, obs: np.ndarray, next_obs: np.ndarray
+) -> int:
     """Copy obs and next_obs into row i, unless a value is NaN or ±inf: then return 1 (obs) or
     2 (next_obs) and write nothing."""
     for j in range(obs.shape[0]):
@@ -123,7 +127,7 @@ def _store_obs_kernel(obs_buf, next_buf, i, obs, next_obs):
     return 0
 
 
-def _as_obs(value, name: str) -> np.ndarray:
+def _as_obs(value: object, name: str) -> np.ndarray:
     """``value`` as a float32 array, or a TypeError naming ``name`` (the slow path of add)."""
     try:
         if value is None or isinstance(value, (str, bytes)):
@@ -141,9 +145,9 @@ def _check_finite_obs(obs: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must be finite (float32), got {value!r} at flat position {k}")
 
 
-def _check_action(action) -> int:
+def _check_action(action: object) -> int:
     try:  # int, numpy integers, 0-d integer arrays; not bools, floats or strings
-        if isinstance(action, (bool, np.bool_)):
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, SupportsIndex):
             raise TypeError
         action = operator.index(action)
     except TypeError:
@@ -155,14 +159,14 @@ def _check_action(action) -> int:
     return int(action)
 
 
-def _check_reward(reward) -> float:
+def _check_reward(reward: object) -> float:
     r = real(reward, "reward")
     if not -FLOAT32_MAX <= r <= FLOAT32_MAX:
         raise ValueError(f"reward must fit float32 (|reward| <= {FLOAT32_MAX:.4g}), got {r}")
     return r
 
 
-def _check_terminated(terminated) -> bool:
+def _check_terminated(terminated: object) -> bool:
     if isinstance(terminated, np.ndarray) and terminated.ndim == 0:
         terminated = terminated.item()
     if isinstance(terminated, (bool, np.bool_)):
@@ -174,7 +178,9 @@ def _check_terminated(terminated) -> bool:
     raise TypeError(f"terminated must be a bool, got {show(terminated)}")
 
 
-def _obs_pair(obs, next_obs, shape: tuple | None, block: bool) -> tuple[np.ndarray, np.ndarray]:
+def _obs_pair(
+    obs: object, next_obs: object, shape: tuple[int, ...] | None, block: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """obs and next_obs as float32 arrays of one shape (``shape``, if the memory has one: a
     block's rows must have it), every value finite. ``block``: a leading axis of n rows."""
     obs, next_obs = _as_obs(obs, "obs"), _as_obs(next_obs, "next_obs")
@@ -196,7 +202,7 @@ def _obs_pair(obs, next_obs, shape: tuple | None, block: bool) -> tuple[np.ndarr
     return obs, next_obs
 
 
-def _column(value, n: int, name: str) -> np.ndarray:
+def _column(value: object, n: int, name: str) -> np.ndarray:
     """One value per transition of a block of n: a flat array of length n."""
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an array of n={n} values, got {show(value)}")
@@ -208,7 +214,13 @@ def _column(value, n: int, name: str) -> np.ndarray:
 
 
 def _check_block(
-    obs, actions, rewards, next_obs, terminated, shape: tuple | None, single: bool
+    obs: object,
+    actions: object,
+    rewards: object,
+    next_obs: object,
+    terminated: object,
+    shape: tuple[int, ...] | None,
+    single: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The one checker of transitions, for ``add`` (``single``: one transition of scalars) and
     ``add_batch`` (n transitions, one array per field). Returns the block as arrays (obs and
@@ -261,7 +273,7 @@ class _RingBuffer:
         self._pos = 0  # next slot to write
         self._size = 0
         self._obs: np.ndarray | None = None
-        self._obs_shape: tuple | None = None
+        self._obs_shape: tuple[int, ...] | None = None
         self._discounts: np.ndarray | None = None  # allocated by the first add with a discount
 
     def __len__(self) -> int:
@@ -278,7 +290,15 @@ class _RingBuffer:
         self._rewards = np.zeros(cap, dtype=np.float32)
         self._terminated = np.zeros(cap, dtype=bool)
 
-    def add(self, obs, action, reward, next_obs, terminated, discount=None) -> int:
+    def add(
+        self,
+        obs: npt.ArrayLike,
+        action: SupportsIndex,
+        reward: SupportsFloat,
+        next_obs: npt.ArrayLike,
+        terminated: bool | np.bool_,
+        discount: SupportsFloat | None = None,
+    ) -> int:
         """Store one transition, overwriting the oldest when full. Returns its index.
 
         ``obs`` and ``next_obs``: arrays of finite reals, of the shape of the first ``add``;
@@ -309,7 +329,9 @@ class _RingBuffer:
                                           single=True)  # fmt: skip
             if shape is None:
                 self._allocate(o[0])
-            obs, action, reward, next_obs, terminated = o[0], int(a[0]), r[0], no[0], bool(t[0])
+            row: np.ndarray = o[0]
+            next_row: np.ndarray = no[0]
+            obs, action, reward, next_obs, terminated = row, int(a[0]), r[0], next_row, bool(t[0])
         if obs.ndim != 1:
             obs, next_obs = obs.reshape(-1), next_obs.reshape(-1)
         if obs.dtype != np.float32:
@@ -328,7 +350,7 @@ class _RingBuffer:
         self._on_add(i)
         return i
 
-    def _check_discounts(self, discounts, n: int, single: bool) -> np.ndarray | None:
+    def _check_discounts(self, discounts: object, n: int, single: bool) -> np.ndarray | None:
         """n discounts in [0, 1] (None: none), and that the memory stores them for every
         transition or for none."""
         name = "discount" if single else "discounts"
@@ -361,7 +383,14 @@ class _RingBuffer:
         self._discounts[indices] = values
 
     def add_batch(
-        self, obs, actions, rewards, next_obs, terminated, td_errors=None, discounts=None
+        self,
+        obs: npt.ArrayLike,
+        actions: npt.ArrayLike,
+        rewards: npt.ArrayLike,
+        next_obs: npt.ArrayLike,
+        terminated: npt.ArrayLike,
+        td_errors: npt.ArrayLike | None = None,
+        discounts: npt.ArrayLike | None = None,
     ) -> np.ndarray:
         """Store a block of n transitions at once. Returns the n indices written.
 
@@ -389,6 +418,7 @@ class _RingBuffer:
             return np.empty(0, dtype=np.int64)
         if self._obs_shape is None:
             self._allocate(obs[0])
+        assert self._obs is not None  # allocated with the shape
         keep = min(n, self.capacity)
         start = (self._pos + n - keep) % self.capacity
         idx = (start + np.arange(keep)) % self.capacity
@@ -404,7 +434,7 @@ class _RingBuffer:
         self._on_add_batch(idx, None if td is None else td[n - keep :])
         return idx
 
-    def _check_td(self, td_errors, n: int) -> np.ndarray:
+    def _check_td(self, td_errors: npt.ArrayLike, n: int) -> np.ndarray:
         """|δ| of n transitions, checked as ``update_priorities`` checks them (before any write)."""
         return _td_array(td_errors, n)
 
@@ -413,7 +443,7 @@ class _RingBuffer:
         for i in indices:
             self._on_add(int(i))
 
-    def transitions(self, indices=None) -> Batch:
+    def transitions(self, indices: npt.ArrayLike | None = None) -> Batch:
         """The stored transitions at ``indices`` (default: all, in index order), weights all 1.
 
         The public way to read what a memory holds (copies, not views): ``indices`` must lie
@@ -432,16 +462,17 @@ class _RingBuffer:
     def _on_add(self, index: int) -> None:
         """Hook for the prioritized memories: give the new transition its priority."""
 
-    def _check_can_sample(self, batch_size) -> int:
+    def _check_can_sample(self, batch_size: int) -> int:
         batch_size = positive_int(batch_size, "batch_size")
         if self._size == 0:
             raise ValueError("cannot sample from an empty memory: add transitions first")
         return batch_size
 
-    def _check_indices(self, indices) -> np.ndarray:
+    def _check_indices(self, indices: npt.ArrayLike) -> np.ndarray:
         return index_array(indices, self._size, bound=f"len(memory)={self._size}")
 
     def _gather(self, indices: np.ndarray, weights: np.ndarray) -> Batch:
+        assert self._obs is not None  # every caller has checked that something is stored
         return Batch(
             obs=self._obs[indices],
             actions=self._actions[indices],
@@ -472,7 +503,7 @@ class UniformReplay(_RingBuffer):
         """P(i) = 1/N for every stored transition."""
         return np.full(self._size, 1.0 / self._size) if self._size else np.zeros(0)
 
-    def update_priorities(self, indices, td_errors) -> None:
+    def update_priorities(self, indices: npt.ArrayLike, td_errors: npt.ArrayLike) -> None:
         """No-op (uniform replay has no priorities); the arguments are still validated."""
         idx = self._check_indices(indices)
         _td_array(td_errors, idx.shape[0])
@@ -519,7 +550,7 @@ class TDErrorListReplay(_RingBuffer):
     def _on_add(self, index: int) -> None:
         self._td[index] = self._max_td
 
-    def _check_td(self, td_errors, n: int) -> np.ndarray:
+    def _check_td(self, td_errors: npt.ArrayLike, n: int) -> np.ndarray:
         return _td_array(td_errors, n, self.td_limit)
 
     def _on_add_batch(self, indices: np.ndarray, td_errors: np.ndarray | None) -> None:
@@ -556,7 +587,7 @@ class TDErrorListReplay(_RingBuffer):
         idx = np.minimum(np.searchsorted(cumulative, values, side="right"), self._size - 1)
         return self._gather(idx, np.ones(batch_size, dtype=np.float64))
 
-    def update_priorities(self, indices, td_errors) -> None:
+    def update_priorities(self, indices: npt.ArrayLike, td_errors: npt.ArrayLike) -> None:
         """Store the new |δ| of the sampled transitions (a duplicated index: last one wins)."""
         idx = self._check_indices(indices)
         td = self._check_td(td_errors, idx.shape[0])
@@ -590,7 +621,7 @@ class TDErrorListReplay(_RingBuffer):
 
 
 @numba.njit(cache=True, nogil=True)
-def _priorities_from_td(td, eps, alpha, out):
+def _priorities_from_td(td: np.ndarray, eps: float, alpha: float, out: np.ndarray) -> float:
     """p = (|δ| + ε)^α; returns max p."""
     best = 0.0
     for k in range(td.shape[0]):
@@ -692,13 +723,13 @@ class PrioritizedReplay(_AnnealedBeta, _RingBuffer):
         self.sample_calls += 1
         return self._gather(idx, weights)
 
-    def update_priorities(self, indices, td_errors) -> None:
+    def update_priorities(self, indices: npt.ArrayLike, td_errors: npt.ArrayLike) -> None:
         """Set p_i = (|δ_i| + ε)^α for exactly the given (sampled) indices."""
         idx = self._check_indices(indices)
         pri = self._check_td(td_errors, idx.shape[0])
         self._write_priorities(idx, pri)
 
-    def _check_td(self, td_errors, n: int) -> np.ndarray:
+    def _check_td(self, td_errors: npt.ArrayLike, n: int) -> np.ndarray:
         """The priorities (|δ|+ε)^α of n |δ| values, each checked against the tree's limit."""
         td = _td_array(td_errors, n)
         pri = np.empty_like(td)
@@ -729,7 +760,14 @@ class PrioritizedReplay(_AnnealedBeta, _RingBuffer):
 
 
 @numba.njit(cache=True, nogil=True)
-def _rank_sample_kernel(cum, n, uniforms, alpha_beta, ranks, weights):
+def _rank_sample_kernel(
+    cum: np.ndarray,
+    n: int,
+    uniforms: np.ndarray,
+    alpha_beta: float,
+    ranks: np.ndarray,
+    weights: np.ndarray,
+) -> None:
     """Stratified draw of 0-based ranks from P(r) ∝ (r+1)^-α, and their IS weights.
 
     ``cum[k]`` = Σ_{j<=k} (j+1)^-α. Draw j lands in segment j of B equal-mass segments of
@@ -819,7 +857,7 @@ class RankBasedReplay(_AnnealedBeta, _RingBuffer):
         self.sample_calls += 1
         return self._gather(self.tree.select(ranks), weights)
 
-    def update_priorities(self, indices, td_errors) -> None:
+    def update_priorities(self, indices: npt.ArrayLike, td_errors: npt.ArrayLike) -> None:
         """Re-rank the given (sampled) transitions by their new |δ| (last write wins)."""
         idx = self._check_indices(indices)
         td = _td_array(td_errors, idx.shape[0])

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from .config import Config
 from .recorder import Evaluator, History, TrainResult
 from .stats import SOLVED_RETURN
 from .variants import variant_names
+
+if TYPE_CHECKING:
+    from .render import Episode
 
 __all__ = [
     "CHECKPOINTS",
@@ -71,7 +75,7 @@ class Run:
 
     path: Path
     config: Config
-    summary: dict | None = None
+    summary: dict[str, Any] | None = None
 
     @property
     def variant(self) -> str:
@@ -187,7 +191,7 @@ class EvalReport:
     def max(self) -> float:
         return float(np.max(self.returns))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the statistics and every episode's return."""
         return {
             "run": str(self.run),
@@ -290,7 +294,7 @@ def render_run(
     mp4: bool = False,
     seed: int | None = None,
     force: bool = False,
-):
+) -> tuple[Episode, Path]:
     """Re-render one greedy episode of checkpoint ``which`` as a GIF (or an MP4).
 
     Uses ``prdqn_lib.render.record_run``: every frame is captioned with the checkpoint (its
@@ -333,6 +337,7 @@ def render_run(
         episode = record_run(result, which, seed=seed, **paths)
 
     _write_via_temp(out, write)
+    assert episode is not None  # write ran
     return episode, out
 
 
@@ -402,16 +407,19 @@ def compare_runs(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .plots import eval_matrix, plot_variants
 
     env_id = runs[0].config.env_id
     title = title if title is not None else f"{env_id}: greedy evaluation return, {len(runs)} runs"
     ax = plot_variants(groups, title=title)
+    fig = ax.figure
+    assert isinstance(fig, Figure)  # plot_variants made its own figure, not a subfigure
     try:
-        _write_via_temp(out, lambda tmp: ax.figure.savefig(tmp, dpi=120, bbox_inches="tight"))
+        _write_via_temp(out, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight"))
     finally:
-        plt.close(ax.figure)
+        plt.close(fig)
     lines = []
     for variant, histories in groups.items():
         steps, returns = eval_matrix(histories)
@@ -442,7 +450,8 @@ def _env_dims(env_id: str) -> tuple[int, int]:
     except Exception as exc:  # unknown id, a missing dependency, a broken entry point ...
         raise RunInputError("run", f"env_id {env_id!r} cannot be made: {_one_line(exc)}") from None
     try:
-        obs_dim = int(np.prod(env.observation_space.shape))
+        shape = env.observation_space.shape
+        obs_dim = int(np.prod(shape)) if shape is not None else 0  # 0: no size, as n below
         n_actions = int(getattr(env.action_space, "n", 0))
     finally:
         env.close()

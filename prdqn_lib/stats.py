@@ -15,10 +15,12 @@ the same for the IQM) beside the old tuples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "iqm",
@@ -81,9 +83,10 @@ class Interval:
         def f(v: float) -> str:
             return "∞" if v == np.inf else "−∞" if v == -np.inf else f"{v:,.{digits}f}"
 
-        if self.bounds is None:
+        bounds = self.bounds
+        if bounds is None:
             return f"{f(self.point)} (no interval: {self.reason})"
-        return f"{f(self.point)} [{f(self.low)}, {f(self.high)}]"
+        return f"{f(self.point)} [{f(bounds[0])}, {f(bounds[1])}]"
 
 
 def _percentile(values: np.ndarray, q: float) -> float:
@@ -153,7 +156,7 @@ def _judge_bootstrap(
     return Interval(point, low, high, confidence, method)
 
 
-def iqm(x) -> float:
+def iqm(x: ArrayLike) -> float:
     """Interquartile mean: the mean of the middle 50% of the values (25% trimmed each side).
 
     Unlike the median it uses half the data; unlike the mean one outlier cannot move it much.
@@ -167,9 +170,39 @@ def iqm(x) -> float:
     return float(trim_mean(x, 0.25))
 
 
+@overload
 def bootstrap_ci(
-    x,
-    statistic=np.median,
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[False] = ...,
+) -> tuple[float, float]: ...
+@overload
+def bootstrap_ci(
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[True],
+) -> Interval: ...
+@overload
+def bootstrap_ci(
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: bool,
+) -> tuple[float, float] | Interval: ...
+def bootstrap_ci(
+    x: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = np.median,
     confidence: float = 0.95,
     n_resamples: int = 10_000,
     seed: int = 0,
@@ -208,7 +241,11 @@ def bootstrap_ci(
 
 
 def _bootstrap_distribution(
-    x: np.ndarray, statistic: Callable, confidence: float, n_resamples: int, seed: int
+    x: np.ndarray,
+    statistic: Callable[[np.ndarray], float],
+    confidence: float,
+    n_resamples: int,
+    seed: int,
 ) -> tuple[float, np.ndarray | None, tuple[float, float] | None, str]:
     """statistic(x), scipy's percentile-bootstrap distribution and interval (None if < 2
     values), and the method's name."""
@@ -268,10 +305,43 @@ def _old_bounds(
     return low, high
 
 
+@overload
 def difference_ci(
-    x,
-    y,
-    statistic=np.median,
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[False] = ...,
+) -> tuple[float, float, float]: ...
+@overload
+def difference_ci(
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: Literal[True],
+) -> Interval: ...
+@overload
+def difference_ci(
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = ...,
+    confidence: float = ...,
+    n_resamples: int = ...,
+    seed: int = ...,
+    *,
+    details: bool,
+) -> tuple[float, float, float] | Interval: ...
+def difference_ci(
+    x: ArrayLike,
+    y: ArrayLike,
+    statistic: Callable[[np.ndarray], float] = np.median,
     confidence: float = 0.95,
     n_resamples: int = 10_000,
     seed: int = 0,
@@ -302,7 +372,7 @@ def difference_ci(
 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
-    def diff(a, b):
+    def diff(a: np.ndarray, b: np.ndarray) -> float:
         return statistic(a) - statistic(b)
 
     with np.errstate(invalid="ignore"):
@@ -319,7 +389,9 @@ def difference_ci(
     return point, float(low), float(high)
 
 
-def solve_index(returns: Sequence[float], threshold: float = SOLVED_RETURN, consecutive: int = 2):
+def solve_index(
+    returns: Iterable[float], threshold: float = SOLVED_RETURN, consecutive: int = 2
+) -> int | None:
     """Index of the first of ``consecutive`` evaluations in a row ≥ threshold, or None."""
     run = 0
     for k, r in enumerate(returns):
@@ -345,7 +417,7 @@ def stability(
     return int((later >= threshold).sum()), int(later.size)
 
 
-def summarize(values, seed: int = 0) -> dict:
+def summarize(values: ArrayLike, seed: int = 0) -> dict[str, Any]:
     """Median and IQM with bootstrap 95% CIs of one measure over seeds (inf allowed).
 
     ``median_ci``/``iqm_ci`` are (low, high) as before; ``median_ci_degenerate`` and
@@ -361,7 +433,7 @@ def summarize(values, seed: int = 0) -> dict:
         "iqm_ci", "iqm_ci_degenerate", "iqm_ci_reason"}.
     """
     x = np.asarray(values, dtype=float)
-    out: dict = {"n": int(x.size)}
+    out: dict[str, Any] = {"n": int(x.size)}
     for name, stat in (("median", np.median), ("iqm", iqm)):
         point, dist, scipy_ci, method = _bootstrap_distribution(x, stat, 0.95, 10_000, seed)
         detail = _interval_of(point, dist, 0.95, method, x.size)
@@ -467,7 +539,8 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     The running max makes the adjusted values monotone in the raw ones, so rejecting
     "p̃_i ≤ α" is exactly Holm's procedure: reject H_(1), H_(2), … while
     p_(j) ≤ α / (m − j + 1), stop at the first that fails. Controls the family-wise error
-    rate at α under any dependence. Equals statsmodels' ``multipletests(method="holm")``.
+    rate at α under any dependence. The values of statsmodels'
+    ``multipletests(method="holm")`` (checked on hand-worked cases).
 
     Args:
         pvalues: the raw p-values of one family, each in [0, 1].
@@ -488,7 +561,7 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
-def primary_comparisons(tests: Mapping[str, float], alpha: float = 0.05) -> list[dict]:
+def primary_comparisons(tests: Mapping[str, float], alpha: float = 0.05) -> list[dict[str, Any]]:
     """The declared-in-advance family of primary comparisons, Holm-adjusted together.
 
     ``tests`` maps each comparison's name to its raw p-value; declare the family before
@@ -599,7 +672,7 @@ def _wilcoxon_pvalue(d: np.ndarray) -> float:
     return float(min(1.0, 2.0 * min(cdf, sf)))
 
 
-def hodges_lehmann(d: Sequence[float], confidence: float = 0.95) -> Interval:
+def hodges_lehmann(d: ArrayLike, confidence: float = 0.95) -> Interval:
     """Hodges–Lehmann estimate of the median paired difference with its exact interval.
 
     Estimate: the median of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i ≤ j (Hodges &
@@ -655,8 +728,8 @@ def hodges_lehmann(d: Sequence[float], confidence: float = 0.95) -> Interval:
 
 
 def paired_difference(
-    x: Sequence[float],
-    y: Sequence[float],
+    x: ArrayLike,
+    y: ArrayLike,
     *,
     test: str = "sign-flip",
     confidence: float = 0.95,
@@ -764,7 +837,7 @@ class McNemarResult:
     note: str | None = None
 
 
-def mcnemar_exact(x: Sequence[bool], y: Sequence[bool]) -> McNemarResult:
+def mcnemar_exact(x: ArrayLike, y: ArrayLike) -> McNemarResult:
     """McNemar's exact test for a yes/no outcome paired by seed (e.g. ends solved).
 
     Only the discordant seeds carry information: with b = #(x yes, y no) and
@@ -827,7 +900,9 @@ class KMCurve:
     reason: str | None = None
 
 
-def _censored(steps_to_solve: Sequence[int | None], budget: int | Sequence[int]):
+def _censored(
+    steps_to_solve: Sequence[int | None], budget: int | Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """(uncensored solve steps, right-censoring steps) with checks; None = not solved by its
     budget."""
     steps = list(steps_to_solve)
@@ -837,10 +912,10 @@ def _censored(steps_to_solve: Sequence[int | None], budget: int | Sequence[int])
         if s is None or (isinstance(s, float) and np.isinf(s)):
             censored.append(float(b))
         else:
-            s = float(s)
-            if not 0 <= s <= b:
-                raise ValueError(f"a solve step must lie in [0, budget], got {s} > {b}")
-            solved.append(s)
+            v = float(s)
+            if not 0 <= v <= b:
+                raise ValueError(f"a solve step must lie in [0, budget], got {v} > {b}")
+            solved.append(v)
     if not steps:
         raise ValueError("no runs")
     return np.array(solved), np.array(censored)
@@ -1012,7 +1087,7 @@ def logrank_test(
 # --------------------------------------------- probability of improvement, performance profiles
 
 
-def _as_runs_by_tasks(scores, name: str) -> np.ndarray:
+def _as_runs_by_tasks(scores: ArrayLike, name: str) -> np.ndarray:
     a = np.asarray(scores, dtype=float)
     if a.ndim == 1:
         a = a[:, None]
@@ -1031,8 +1106,8 @@ def _poi(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def probability_of_improvement(
-    x,
-    y,
+    x: ArrayLike,
+    y: ArrayLike,
     confidence: float = 0.95,
     n_resamples: int = 2000,
     seed: int = 0,
@@ -1093,8 +1168,8 @@ class PerformanceProfile:
 
 
 def performance_profile(
-    scores,
-    taus: Sequence[float],
+    scores: ArrayLike,
+    taus: ArrayLike,
     confidence: float = 0.95,
     method: str = "wilson",
     n_resamples: int = 2000,

@@ -7,8 +7,11 @@ methods around them only convert and validate arguments.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numba
 import numpy as np
+import numpy.typing as npt
 
 from ._checks import (
     FLOAT64_MAX,
@@ -29,7 +32,9 @@ __all__ = ["SumTree"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _write_leaf(sums, mins, n_leaves, index, priority):
+def _write_leaf(
+    sums: np.ndarray, mins: np.ndarray, n_leaves: int, index: int, priority: float
+) -> None:
     """Set one leaf and recompute its ancestors from their children.
 
     Recomputing ``parent = left + right`` (rather than adding the change) means every node is
@@ -50,7 +55,15 @@ def _write_leaf(sums, mins, n_leaves, index, priority):
 
 
 @numba.njit(cache=True, nogil=True)
-def _update_kernel(sums, mins, n_leaves, capacity, limit, indices, priorities):
+def _update_kernel(
+    sums: np.ndarray,
+    mins: np.ndarray,
+    n_leaves: int,
+    capacity: int,
+    limit: float,
+    indices: np.ndarray,
+    priorities: np.ndarray,
+) -> int:
     """Validate the whole batch first (so a bad batch changes nothing), then write in order.
 
     Returns 0 on success, 2 for a bad priority (the callers check the indices first). Writing
@@ -64,7 +77,7 @@ def _update_kernel(sums, mins, n_leaves, capacity, limit, indices, priorities):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _descend(sums, n_leaves, value):
+def _descend(sums: np.ndarray, n_leaves: int, value: float) -> int:
     """Walk from the root to the leaf whose prefix-sum interval holds ``value``.
 
     Invariant: the current node has positive mass. Go left when the value falls inside the left
@@ -84,7 +97,7 @@ def _descend(sums, n_leaves, value):
 
 
 @numba.njit(cache=True, nogil=True)
-def _find_kernel(sums, n_leaves, values, out):
+def _find_kernel(sums: np.ndarray, n_leaves: int, values: np.ndarray, out: np.ndarray) -> int:
     """Vectorised prefix-sum search. Returns -1, or the position of a value outside [0, total]
     (then nothing is searched)."""
     total = sums[1]
@@ -98,7 +111,15 @@ def _find_kernel(sums, n_leaves, values, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _stratified_sample_kernel(sums, mins, n_leaves, uniforms, beta, out_idx, out_w):
+def _stratified_sample_kernel(
+    sums: np.ndarray,
+    mins: np.ndarray,
+    n_leaves: int,
+    uniforms: np.ndarray,
+    beta: float,
+    out_idx: np.ndarray,
+    out_w: np.ndarray,
+) -> None:
     """Stratified proportional sampling with importance-sampling weights.
 
     Segment k of [0, total) is [k·total/B, (k+1)·total/B); value_k = (k + u_k)·total/B.
@@ -119,7 +140,7 @@ def _stratified_sample_kernel(sums, mins, n_leaves, uniforms, beta, out_idx, out
 
 
 @numba.njit(cache=True, nogil=True)
-def _first_bad_uniform(uniforms):
+def _first_bad_uniform(uniforms: np.ndarray) -> int:
     """Position of the first value outside [0, 1) (NaN included), or -1."""
     for k in range(uniforms.shape[0]):
         if not (uniforms[k] >= 0.0 and uniforms[k] < 1.0):
@@ -196,7 +217,7 @@ class SumTree:
         """
         return float(self._mins[1])
 
-    def update(self, indices, priorities) -> None:
+    def update(self, indices: npt.ArrayLike, priorities: npt.ArrayLike) -> None:
         """Set ``priorities[k]`` at leaf ``indices[k]`` for every k.
 
         A duplicated index takes its last priority. Raises ValueError (TypeError for
@@ -225,7 +246,7 @@ class SumTree:
             self._sums, self._mins, self._n_leaves, self._capacity, self._limit, indices, priorities
         )
 
-    def find(self, values) -> np.ndarray:
+    def find(self, values: npt.ArrayLike) -> np.ndarray:
         """Return, for each value v, the leaf i with cumsum[i-1] <= v < cumsum[i].
 
         Values must lie in [0, total]; v == total maps to the last leaf with positive priority.
@@ -244,14 +265,15 @@ class SumTree:
             )
         return out
 
-    def priorities(self, indices) -> np.ndarray:
+    def priorities(self, indices: npt.ArrayLike) -> np.ndarray:
         """Priorities stored at the given leaves."""
         idx = index_array(indices, self._capacity)
         return self._sums[self._n_leaves + idx]
 
-    def __getitem__(self, indices):
+    def __getitem__(self, indices: npt.ArrayLike) -> float | np.ndarray:
         if np.isscalar(indices):
-            return float(self.priorities([indices])[0])
+            # np.isscalar narrows to numpy's scalar union, which includes memoryview
+            return float(self.priorities(cast("npt.ArrayLike", [indices]))[0])
         return self.priorities(indices)
 
     def stratified_sample(self, uniforms: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +301,9 @@ class SumTree:
             raise ValueError("cannot sample from a tree whose total priority is 0")
         return self._stratified_sample(u, beta)
 
-    def _stratified_sample(self, uniforms: np.ndarray, beta: float):
+    def _stratified_sample(
+        self, uniforms: np.ndarray, beta: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``stratified_sample`` for arguments the caller has already validated."""
         idx = np.empty(uniforms.shape[0], dtype=np.int64)
         w = np.empty(uniforms.shape[0], dtype=np.float64)

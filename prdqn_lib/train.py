@@ -99,11 +99,20 @@ def _train_loop(
     recorder = RunRecorder(cfg, progress, desc, progress_file, monitor)
     obs, _ = env.reset(seed=cfg.seed)  # seeded once; later resets continue the env's RNG
     env.action_space.seed(cfg.seed)
-    agent = Agent(int(np.prod(env.observation_space.shape)), int(env.action_space.n), cfg)
+    obs_shape, act_space = env.observation_space.shape, env.action_space
+    if obs_shape is None or not isinstance(act_space, gym.spaces.Discrete):
+        raise TypeError(
+            f"env_id {cfg.env_id!r}: the agent needs observations of one shape and Discrete "
+            f"actions, got {env.observation_space} and {act_space}"
+        )
+    agent = Agent(int(np.prod(obs_shape)), int(act_space.n), cfg)
     memory = make_memory(cfg)
-    if refresh and not isinstance(memory, RefreshableMemory):
-        raise TypeError(f"variant {cfg.variant!r} refreshes |δ| after each episode, but its "
-                        f"memory {type(memory).__name__} has no refresh_td_errors")  # fmt: skip
+    refreshable: RefreshableMemory | None = None  # the memory, when the variant refreshes |δ|
+    if refresh:
+        if not isinstance(memory, RefreshableMemory):
+            raise TypeError(f"variant {cfg.variant!r} refreshes |δ| after each episode, but its "
+                            f"memory {type(memory).__name__} has no refresh_td_errors")  # fmt: skip
+        refreshable = memory
     warm_up_kernels()  # numba's one-time work is not billed to the replay share
     # n-step returns (off at n_step = 1): env steps pass through a window of n before they
     # are stored, each with its own discount γ^k (the window stops at a fall, bootstraps
@@ -126,7 +135,7 @@ def _train_loop(
                     ready = nstep.push(obs, action, reward, next_obs, terminated, truncated)
                     add_n_step(memory, ready, cfg.gamma)
                 recorder.replay_time += clock() - t0
-                episode_return += reward
+                episode_return += float(reward)
                 episode_len += 1
 
                 if (step > cfg.learning_starts and step % cfg.train_every == 0
@@ -147,9 +156,9 @@ def _train_loop(
                     recorder.episode_done(step, episode_return, episode_len,
                                           loss_sum / loss_count if loss_count else float("nan"),
                                           cfg.epsilon(step))  # fmt: skip
-                    if refresh and step > cfg.learning_starts:
+                    if refreshable is not None and step > cfg.learning_starts:
                         t0 = clock()  # the source refreshes every stored |δ| after each episode
-                        memory.refresh_td_errors(agent.td_errors)
+                        refreshable.refresh_td_errors(agent.td_errors)
                         recorder.replay_time += clock() - t0
                     obs, _ = env.reset()
                     episode_return = loss_sum = 0.0

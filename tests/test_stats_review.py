@@ -41,6 +41,40 @@ def test_a_zero_width_interval_from_a_tied_majority_is_degenerate():
     assert ci.degenerate and "zero width" in ci.reason and "proportion_ci" in ci.reason
 
 
+def old_bootstrap_ci(x, statistic=np.median, n_resamples=10_000, seed=0):
+    """bootstrap_ci as it was before the degenerate marker (scipy's CI, NaN → the point)."""
+    x = np.asarray(x, float)
+    res = sps.bootstrap(
+        (x,),
+        statistic,
+        n_resamples=n_resamples,
+        method="percentile",
+        vectorized=False,
+        rng=np.random.default_rng(seed),
+    )
+    point = float(statistic(x))
+    low, high = res.confidence_interval
+    return (point if np.isnan(low) else float(low)), (point if np.isnan(high) else float(high))
+
+
+def test_the_old_tuples_are_unchanged_bit_for_bit():
+    rng = np.random.default_rng(1)
+    rng.normal(size=15)
+    samples = [
+        rng.exponential(1000, 20),
+        [500.0] * 15 + [100, 200, 300, 400, 450],
+        rng.integers(0, 3, 10).astype(float),
+    ]
+    for x in samples:
+        for stat in (np.median, S.iqm):
+            assert S.bootstrap_ci(x, stat, n_resamples=2000) == old_bootstrap_ci(
+                x, stat, n_resamples=2000
+            )
+    s = S.summarize(samples[0])
+    assert s["iqm_ci"] == old_bootstrap_ci(samples[0], S.iqm)
+    assert s["median_ci"] == old_bootstrap_ci(samples[0], np.median)
+
+
 def test_one_value_is_no_interval():
     ci = S.bootstrap_ci([3.0], details=True)
     assert ci.degenerate and "nothing to resample" in ci.reason
@@ -261,6 +295,22 @@ def test_sign_flip_p_is_the_share_of_all_sign_flips(pairs):
     x, y = (np.array(v, float) * 500 for v in zip(*pairs, strict=True))
     res = S.paired_difference(x, y, n_resamples=200)
     assert res.exact and res.p_value == pytest.approx(brute_sign_flip(x - y), abs=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.floats(-10, 10, allow_subnormal=False), min_size=1, max_size=11))
+def test_sign_flip_p_on_float_differences_keeps_the_observed_pattern(d):
+    # float sums in another order differ in the last bit: the observed sign pattern (and its
+    # mirror) must still count as "at least as extreme", so p ≥ 2/2^n whenever d ≠ 0
+    d = np.array(d)
+    res = S.paired_difference(d, np.zeros(d.size), n_resamples=200)
+    assert res.p_value == pytest.approx(brute_sign_flip(d), abs=1e-12)
+    assert res.p_value >= 2 / 2**d.size - 1e-15
+
+
+def test_sign_flip_hand_case_with_rounding():
+    d = np.array([0.1, 0.2, 0.3, 0.7, 1.1, 1.3])  # sums that round differently by order
+    assert S.paired_difference(d, np.zeros(6)).p_value == pytest.approx(2 / 64)
 
 
 def test_sign_flip_agrees_with_scipy_permutation_test_and_runs_at_twenty_seeds():
@@ -510,10 +560,14 @@ def test_restricted_mean_time_with_one_budget_is_the_mean_of_capped_times(steps)
     )
 
 
-def brute_logrank(a, b, budget):
-    """Mantel's (1966) statistic by hand: Σ(O − E)/sqrt(ΣV) over the distinct solve times."""
-    ta = [budget if s is None else s for s in a]
-    tb = [budget if s is None else s for s in b]
+def brute_logrank(a, b, budget, budget_b=None):
+    """Mantel's (1966) statistic by hand: Σ(O − E)/sqrt(ΣV) over the distinct solve times;
+    a budget may be one per seed."""
+    budget_b = budget if budget_b is None else budget_b
+    ba = np.broadcast_to(budget, (len(a),))
+    bb = np.broadcast_to(budget_b, (len(b),))
+    ta = [q if s is None else s for s, q in zip(a, ba, strict=True)]
+    tb = [q if s is None else s for s, q in zip(b, bb, strict=True)]
     oa, ob = [s is not None for s in a], [s is not None for s in b]
     o_e = v = 0.0
     for t in sorted({s for s in a + b if s is not None}):
@@ -549,6 +603,39 @@ def test_logrank_against_mantels_formula(a, b):
     z, p = ref
     assert res.statistic == pytest.approx(z, rel=1e-9, abs=1e-12)  # + : a solves sooner
     assert res.p_value == pytest.approx(p, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=120, deadline=None)
+@given(group, group, st.data())
+def test_logrank_with_per_seed_budgets_censors_each_run_at_its_own(a, b, data):
+    # runs stopped early (e.g. interrupted) are censored in the middle of the curve; a
+    # censored run must leave the risk set without counting as a solve
+    ba = data.draw(
+        st.lists(st.integers(3, 20).map(lambda v: v * 1000), min_size=len(a), max_size=len(a))
+    )
+    bb = data.draw(
+        st.lists(st.integers(3, 20).map(lambda v: v * 1000), min_size=len(b), max_size=len(b))
+    )
+    a = [s if s is not None and s <= q else None for s, q in zip(a, ba, strict=True)]
+    b = [s if s is not None and s <= q else None for s, q in zip(b, bb, strict=True)]
+    res = S.logrank_test(a, b, ba, bb)
+    ref = brute_logrank(a, b, ba, bb) if any(s is not None for s in a + b) else None
+    if ref is None:
+        assert res.p_value == 1.0 and res.note
+        return
+    assert res.statistic == pytest.approx(ref[0], rel=1e-9, abs=1e-12)
+    assert res.p_value == pytest.approx(ref[1], rel=1e-9, abs=1e-12)
+
+
+def test_logrank_hand_case_with_a_run_censored_early():
+    # a: solves at 2k and 6k, one run stopped at 3k; b: solves at 4k, two runs to 10k unsolved.
+    # t=2k: n=6 (a 3, b 3), d=1 in a: O−E = 1 − 3/6, V = 3·3·1·5/(36·5) = 1/4
+    # t=4k: n=4 (a 1, b 3; a's 3k run has left), d=1 in b: O−E = 0 − 1/4, V = 1·3·1·3/(16·3)
+    # t=6k: n=3 (a 1, b 2), d=1 in a: O−E = 1 − 1/3, V = 1·2·1·2/(9·2)
+    res = S.logrank_test([2000, 6000, None], [4000, None, None], [10_000, 10_000, 3000], 10_000)
+    o_e = 0.5 - 0.25 + 2 / 3
+    v = 0.25 + 3 / 16 + 2 / 9
+    assert res.statistic == pytest.approx(o_e / math.sqrt(v))
 
 
 def test_logrank_without_variance_says_so():

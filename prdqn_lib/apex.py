@@ -416,7 +416,8 @@ def train_apex(
     cfg = config
     from .variants import get_variant
 
-    if get_variant(cfg.variant).loop != "prdqn_lib.apex:train_apex":
+    # the registry names the loop once ("module:function"); compare the function it resolves to
+    if get_variant(cfg.variant).resolve_loop() is not train_apex:
         raise ValueError(f"config.variant must be one whose loop is train_apex (apex), got "
                          f"{cfg.variant!r}")  # fmt: skip
     batches_per_call = positive_int(batches_per_call, "batches_per_call")

@@ -381,3 +381,10 @@ def test_config_checks_the_apex_fields():
             Config(variant="apex", **change)
         assert str(info.value) == shown
     assert dataclasses.replace(Config(), variant="apex").double
+
+
+def test_train_apex_refuses_a_variant_whose_loop_is_not_it():
+    from prdqn_lib.apex import train_apex
+
+    with pytest.raises(ValueError, match="config.variant must be one whose loop is train_apex"):
+        train_apex(Config(variant="per-sumtree", total_steps=1_000), progress=False)

@@ -25,7 +25,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import SupportsFloat, SupportsIndex
+from typing import TYPE_CHECKING, SupportsFloat, SupportsIndex
 
 import numba
 import numpy as np
@@ -513,7 +513,48 @@ def _pow2_at_least(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
 
 
-class TDErrorListReplay(_RingBuffer):
+class _Refreshable:
+    """``refresh_td_errors`` for every memory that stores |δ| (list, proportional, rank-based).
+
+    A memory using it supplies ``_check_td(td_errors, n)`` (the values checked and turned into
+    what it stores: |δ| or priorities, refused as ``update_priorities`` refuses them) and
+    ``_write_checked(indices, checked)`` (the write ``update_priorities`` also ends with), so a
+    refresh is exactly ``update_priorities(arange(N), fresh |δ|)``, done in chunks.
+    """
+
+    _size: int
+
+    if TYPE_CHECKING:  # declared for mypy only: the memory's own (or _RingBuffer's) are used
+
+        def _check_td(self, td_errors: npt.ArrayLike, n: int) -> np.ndarray: ...
+        def _write_checked(self, idx: np.ndarray, checked: np.ndarray) -> None: ...
+        def _gather(self, indices: np.ndarray, weights: np.ndarray) -> Batch: ...
+
+    def refresh_td_errors(
+        self, td_error_fn: Callable[[Batch], np.ndarray], chunk_size: int = 4096
+    ) -> None:
+        """Recompute |δ| of every stored transition at once (the second source does it after
+        each episode), the same as ``update_priorities`` of every index with its fresh |δ|.
+
+        All or nothing: every chunk's errors are computed and checked first, and written only
+        if all are valid; if ``td_error_fn`` raises or returns a bad value, nothing changes.
+
+        Args:
+            td_error_fn: maps a Batch (weights all 1) to its |δ|, one per transition.
+            chunk_size: how many transitions to hand to ``td_error_fn`` at a time.
+        """
+        if not callable(td_error_fn):
+            raise TypeError(f"td_error_fn must be callable, got {show(td_error_fn)}")
+        chunk_size = positive_int(chunk_size, "chunk_size")
+        checked = np.empty(self._size, dtype=np.float64)
+        for start in range(0, self._size, chunk_size):
+            idx = np.arange(start, min(start + chunk_size, self._size))
+            batch = self._gather(idx, np.ones(idx.shape[0], dtype=np.float64))
+            checked[idx] = self._check_td(td_error_fn(batch), idx.shape[0])
+        self._write_checked(np.arange(self._size), checked)
+
+
+class TDErrorListReplay(_Refreshable, _RingBuffer):
     """The list-based TD-error memory of the second source, with its two mistakes fixed.
 
     Each stored transition i keeps its last |δ_i| and is drawn with probability
@@ -590,34 +631,12 @@ class TDErrorListReplay(_RingBuffer):
     def update_priorities(self, indices: npt.ArrayLike, td_errors: npt.ArrayLike) -> None:
         """Store the new |δ| of the sampled transitions (a duplicated index: last one wins)."""
         idx = self._check_indices(indices)
-        td = self._check_td(td_errors, idx.shape[0])
+        self._write_checked(idx, self._check_td(td_errors, idx.shape[0]))
+
+    def _write_checked(self, idx: np.ndarray, td: np.ndarray) -> None:
         self._td[idx] = td
         if td.size:
             self._max_td = max(self._max_td, float(td.max()))
-
-    def refresh_td_errors(
-        self, td_error_fn: Callable[[Batch], np.ndarray], chunk_size: int = 4096
-    ) -> None:
-        """Recompute |δ| of every stored transition at once (the source does it per episode).
-
-        All or nothing: every chunk's errors are computed and checked first, and written only
-        if all are valid; if ``td_error_fn`` raises or returns a bad value, nothing changes.
-
-        Args:
-            td_error_fn: maps a Batch (weights all 1) to its |δ|, one per transition.
-            chunk_size: how many transitions to hand to ``td_error_fn`` at a time.
-        """
-        if not callable(td_error_fn):
-            raise TypeError(f"td_error_fn must be callable, got {show(td_error_fn)}")
-        chunk_size = positive_int(chunk_size, "chunk_size")
-        fresh = np.empty(self._size, dtype=np.float64)
-        for start in range(0, self._size, chunk_size):
-            idx = np.arange(start, min(start + chunk_size, self._size))
-            batch = self._gather(idx, np.ones(idx.shape[0], dtype=np.float64))
-            fresh[idx] = _td_array(td_error_fn(batch), idx.shape[0], self.td_limit)
-        self._td[: self._size] = fresh
-        if fresh.size:
-            self._max_td = max(self._max_td, float(fresh.max()))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -656,7 +675,7 @@ class _AnnealedBeta:
         return self.beta_schedule(self.sample_calls)
 
 
-class PrioritizedReplay(_AnnealedBeta, _RingBuffer):
+class PrioritizedReplay(_Refreshable, _AnnealedBeta, _RingBuffer):
     """Proportional prioritized experience replay (Schaul et al., 2016) on a SumTree.
 
     * priority p_i = (|δ_i| + ε)^α; a new transition gets the largest priority seen so far
@@ -727,7 +746,7 @@ class PrioritizedReplay(_AnnealedBeta, _RingBuffer):
         """Set p_i = (|δ_i| + ε)^α for exactly the given (sampled) indices."""
         idx = self._check_indices(indices)
         pri = self._check_td(td_errors, idx.shape[0])
-        self._write_priorities(idx, pri)
+        self._write_checked(idx, pri)
 
     def _check_td(self, td_errors: npt.ArrayLike, n: int) -> np.ndarray:
         """The priorities (|δ|+ε)^α of n |δ| values, each checked against the tree's limit."""
@@ -743,7 +762,7 @@ class PrioritizedReplay(_AnnealedBeta, _RingBuffer):
             )
         return pri
 
-    def _write_priorities(self, idx: np.ndarray, pri: np.ndarray) -> None:
+    def _write_checked(self, idx: np.ndarray, pri: np.ndarray) -> None:
         self.tree._update_unchecked(idx, pri)
         if pri.size:
             self.max_priority = max(self.max_priority, float(pri.max()))
@@ -751,7 +770,7 @@ class PrioritizedReplay(_AnnealedBeta, _RingBuffer):
     def _on_add_batch(self, indices: np.ndarray, priorities: np.ndarray | None) -> None:
         if priorities is None:  # as if added one by one: the running max
             priorities = np.full(indices.shape[0], self.max_priority)
-        self._write_priorities(indices, priorities)
+        self._write_checked(indices, priorities)
 
     def probabilities(self) -> np.ndarray:
         """P(i) for every stored transition (O(N): for tests and plots, not the hot path)."""
@@ -785,7 +804,7 @@ def _rank_sample_kernel(
         weights[j] = ((r + 1) / n) ** alpha_beta
 
 
-class RankBasedReplay(_AnnealedBeta, _RingBuffer):
+class RankBasedReplay(_Refreshable, _AnnealedBeta, _RingBuffer):
     """Rank-based prioritized experience replay (Schaul et al., 2016, §3.3), exactly.
 
     * rank(i) orders the stored transitions by |δ_i|, largest first (rank 1); a new
@@ -860,8 +879,10 @@ class RankBasedReplay(_AnnealedBeta, _RingBuffer):
     def update_priorities(self, indices: npt.ArrayLike, td_errors: npt.ArrayLike) -> None:
         """Re-rank the given (sampled) transitions by their new |δ| (last write wins)."""
         idx = self._check_indices(indices)
-        td = _td_array(td_errors, idx.shape[0])
-        self.tree.set_keys(idx, td)
+        self._write_checked(idx, self._check_td(td_errors, idx.shape[0]))
+
+    def _write_checked(self, idx: np.ndarray, td: np.ndarray) -> None:
+        self.tree.set_keys(idx, td)  # in order: a later write ranks first on ties
 
     def ranks(self) -> np.ndarray:
         """rank(i) (1 = largest |δ|) of every stored transition, by index. O(N)."""

@@ -140,8 +140,9 @@ MUTANTS = [
     ),
     (
         "replay.py",
-        "fresh[idx] = _td_array(",
-        "fresh[idx] = self._td[idx] = _td_array(",
+        "checked[idx] = self._check_td(td_error_fn(batch), idx.shape[0])\n",
+        "checked[idx] = self._check_td(td_error_fn(batch), idx.shape[0])\n"
+        "            self._write_checked(idx, checked[idx])\n",
         "refresh writes chunk by chunk (not all or nothing)",
     ),
     (
@@ -179,6 +180,12 @@ MUTANTS = [
         "self._inf = np.full(1, np.inf)",
         "self._inf = np.full(1, 0.0)",
         "rank: new transitions at the bottom, not rank 1",
+    ),
+    (
+        "replay.py",
+        "        self._write_checked(np.arange(self._size), checked)",
+        "        self._write_checked(np.arange(self._size)[:chunk_size], checked[:chunk_size])",
+        "refresh: only the first chunk of fresh |δ| written",
     ),
 ]
 

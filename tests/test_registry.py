@@ -60,7 +60,7 @@ def test_each_variant_builds_its_memory_and_target(name):
     assert type(memory) is MEMORY_OF[name]
     assert isinstance(memory, ReplayMemory) and isinstance(memory, PrioritizedMemory)
     assert cfg.double is (name != "dqn")
-    assert isinstance(memory, RefreshableMemory) is (name == "per-list")
+    assert isinstance(memory, RefreshableMemory) is (MEMORY_OF[name] is not UniformReplay)
     assert get_variant(name).refresh_after_episode is (name == "per-list")
 
 

@@ -151,6 +151,21 @@ class Model:
     def update(self, indices, td) -> None:
         self.check_update(indices, td)
 
+    # --- refresh_td_errors
+    def refresh(self, values: list, chunk_size: int) -> None:
+        """All or nothing: the first chunk with a bad value (or whose td_error_fn call raises)
+        refuses the whole call; else the same as ``update`` of every index, in index order."""
+        for start in range(0, self.size, chunk_size):
+            chunk = values[start : start + chunk_size]
+            if any(isinstance(v, str) for v in chunk):
+                raise Refused(RuntimeError, "")  # td_error_fn raised
+            if not all(self.refresh_value_ok(v) for v in chunk):
+                raise Refused(ValueError, "td_errors")
+        self.update(list(range(self.size)), [float(v) for v in values])
+
+    def refresh_value_ok(self, v: float) -> bool:
+        return 0 <= v <= self.td_limit  # False for NaN
+
     def check(self, memory) -> None:
         """Compare what only this kind of memory has (priorities, ...)."""
 
@@ -176,18 +191,6 @@ class ListModel(Model):
         for i, t in zip(indices, td, strict=True):  # in order: the last write wins
             self.td[i] = float(t)
             self.max_td = max(self.max_td, float(t))
-
-    def refresh(self, values: list, chunk_size: int) -> None:
-        """All or nothing: the first chunk with a bad value (or whose td_error_fn call raises)
-        refuses the whole call."""
-        for start in range(0, self.size, chunk_size):
-            chunk = values[start : start + chunk_size]
-            if any(isinstance(v, str) for v in chunk):
-                raise Refused(RuntimeError, "")  # td_error_fn raised
-            if not all(0 <= v <= self.td_limit for v in chunk):
-                raise Refused(ValueError, "td_errors")
-        self.td[: self.size] = [float(v) for v in values]
-        self.max_td = max([self.max_td, *self.td[: self.size]])
 
     def check(self, memory):
         eps = self.params["eps"]
@@ -245,6 +248,9 @@ class PERModel(Model):
         for i, p in zip(indices, pri, strict=True):
             self.p[i] = p
         self.max_p = max([self.max_p, *pri])
+
+    def refresh_value_ok(self, v: float) -> bool:
+        return 0 <= v < math.inf and self.priority(v) <= self.p_limit
 
     def check(self, memory):
         tree = memory.tree
@@ -353,6 +359,7 @@ PER = MemorySpec(
         per_params(st.just(1e-200), st.just(2.0)),  # |δ| = 0 underflows to priority 0
         per_params(st.sampled_from([1e-6, 1.0]), st.just(1.0)),  # priority ≈ |δ|, up to huge
     ),
+    refresh=True,
 )
 
 RANK = MemorySpec(
@@ -367,6 +374,7 @@ RANK = MemorySpec(
             "beta_steps": st.integers(1, 5),
         }
     ),
+    refresh=True,
 )
 
 # ------------------------------------------------------------------------------ strategies

@@ -1,8 +1,12 @@
 """Learning efficiency and stability of the variants on CartPole-v1, on the *report* seeds.
 
-Every variant trains with the same Config (prdqn_lib's defaults, chosen by the protocol in
-``benchmarks/TUNING.md`` on seeds 0–99) for ``--steps`` env steps on each report seed
-(default 100–119, never used in tuning). No early stopping. Measures, per variant:
+Every variant trains twice on each report seed (default 100–119, never used in tuning), for
+``--steps`` env steps, no early stopping: with its own **preset** (``Config.preset(variant)``,
+round 3's winner on tuning seeds 20–25, ``benchmarks/PRESETS_PROTOCOL.md``) and with the one
+**shared** Config (prdqn_lib's defaults, round 2's, chosen on per-sumtree alone; see
+``benchmarks/TUNING.md``). A variant whose preset is the shared Config runs once. The jobs
+are interleaved (seed by seed, variant by variant, preset then shared) so both see the same
+machine load. Measures, per variant and Config:
 
 * solved: the first of two consecutive evaluations (10 greedy episodes every 1,000 env steps)
   with mean return ≥ 475; steps to solve (an unsolved seed counts as "more than the budget");
@@ -14,13 +18,15 @@ Every variant trains with the same Config (prdqn_lib's defaults, chosen by the p
   (``prdqn_lib.stats``, scipy's bootstrap), and every seed's value.
 
 Writes, under ``--out`` (default ``benchmarks/results``):
-    learning/<variant>/seed<k>/{history.csv, eval.csv, config.json, summary.json}   each run
+    learning/<variant>/seed<k>/{history.csv, eval.csv, config.json, summary.json}   own preset
+    learning_shared/<variant>/seed<k>/...                                       shared Config
     learning.md, learning.csv                                                       the tables
     media/compare_variants.png  (under --out unless --out is the default)           the figure
 
 Finished runs are kept, so an interrupted benchmark resumes (``--fresh`` starts over).
 
     python benchmarks/bench_learning.py                        # 5 variants x 20 seeds x 50k
+    python benchmarks/bench_learning.py --preset shared        # the shared Config only
     python benchmarks/bench_learning.py --seeds 0-1 --steps 3000 --out /tmp/quick   # smoke run
     python benchmarks/bench_learning.py --ray            # the runs as Ray tasks on a local Ray
     python benchmarks/bench_learning.py --ray auto       # ... on the cluster of `ray start`
@@ -71,9 +77,10 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def speed_run(steps: int, repeats: int = 3) -> dict:
-    """per-sumtree runs alone, the default Config and round 1's interleaved (tuning seeds
-    0, 1, 2): median env steps/s of each, their ratio, and the replay memory's share."""
+    """per-sumtree runs alone, its preset, the shared Config and round 1's interleaved (tuning
+    seeds 0, 1, 2): median env steps/s of each, the ratios, and the replay memory's share."""
     configs = {
+        "preset": Config.preset("per-sumtree", total_steps=steps),
         "default": Config(variant="per-sumtree", total_steps=steps),
         "round 1": dataclasses.replace(Config(variant="per-sumtree", total_steps=steps), **ROUND1),
     }
@@ -87,6 +94,8 @@ def speed_run(steps: int, repeats: int = 3) -> dict:
                 share.append(h.replay_share)
     med = {name: statistics.median(v) for name, v in sps.items()}
     return {
+        "preset_steps_per_second": med["preset"],
+        "preset_ratio": med["preset"] / med["default"],
         "steps_per_second": med["default"],
         "round1_steps_per_second": med["round 1"],
         "ratio": med["default"] / med["round 1"],
@@ -113,12 +122,35 @@ def fmt_ci(ci) -> str:
     return f"[{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
-def variant_rows(variants, seeds, runs_dir: Path) -> list[dict]:
+PRESETS = ("own", "shared")  # each variant with its own preset; the one shared Config
+
+
+def overrides(variant: str, preset: str) -> tuple[tuple[str, object], ...]:
+    """The fields in which ``preset`` ("own", "shared" or "round1") changes the defaults."""
+    if preset == "round1":
+        return tuple(sorted(ROUND1.items()))
+    cfg = Config.preset(variant, None if preset == "own" else "shared")
+    base = Config(variant=variant)
+    return tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
+                 if getattr(cfg, f.name) != getattr(base, f.name))  # fmt: skip
+
+
+def runs_folder(out: Path, preset: str, variant: str) -> Path:
+    """Where the runs of ``variant`` with ``preset`` live (an own preset equal to the shared
+    Config shares the shared runs: it is the same Config)."""
+    if preset == "round1":
+        return out / "learning_round1" / variant
+    if preset == "own" and overrides(variant, "own"):
+        return out / "learning" / variant
+    return out / "learning_shared" / variant
+
+
+def variant_rows(variants, seeds, out: Path, preset: str) -> list[dict]:
     rows = []
     for v in variants:
         summaries, histories = [], []
         for s in seeds:
-            folder = runs_dir / v / f"seed{s}"
+            folder = runs_folder(out, preset, v) / f"seed{s}"
             summaries.append(json.loads((folder / "summary.json").read_text()))
             histories.append(History.load(folder))
         solves = [r["steps_to_solve"] for r in summaries]
@@ -129,6 +161,8 @@ def variant_rows(variants, seeds, runs_dir: Path) -> list[dict]:
         rows.append(
             {
                 "variant": v,
+                "preset": summaries[0].get("preset", "?"),
+                "overrides": dict(overrides(v, preset)),
                 "seeds": seeds,
                 "solves": solves,
                 "finals": finals,
@@ -147,26 +181,31 @@ def variant_rows(variants, seeds, runs_dir: Path) -> list[dict]:
     return rows
 
 
-def report(args, rows, speed) -> str:
+def describe(overrides: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in overrides.items()) or "the shared Config"
+
+
+def table(args, rows) -> list[str]:
     n = len(args.seeds)
     lines = [
-        f"| variant | solved within {args.steps // 1000}k | steps to solve: median [95% CI] | "
-        "IQM [95% CI] | final eval: median [95% CI] | IQM [95% CI] | final ≥ 475 | "
+        f"| variant | Config | solved within {args.steps // 1000}k | steps to solve: median "
+        "[95% CI] | IQM [95% CI] | final eval: median [95% CI] | IQM [95% CI] | final ≥ 475 | "
         "stable evals (≥ 475 from the 3rd after the solve) | env steps/s (2 runs at once) | "
         "replay share of a training step |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         s, f = r["solve_stats"], r["final_stats"]
         stable = r["stable"] / r["stable_total"] if r["stable_total"] else float("nan")
         lines.append(
-            f"| {r['variant']} | {r['solved']}/{n} | {fmt(s['median'])} {fmt_ci(s['median_ci'])} "
+            f"| {r['variant']} | {describe(r['overrides'])} | {r['solved']}/{n} | "
+            f"{fmt(s['median'])} {fmt_ci(s['median_ci'])} "
             f"| {fmt(s['iqm'])} {fmt_ci(s['iqm_ci'])} | {fmt(f['median'])} "
             f"{fmt_ci(f['median_ci'])} | {fmt(f['iqm'])} {fmt_ci(f['iqm_ci'])} | "
             f"{r['final_ge_475']}/{n} | {pct(stable)} ({r['stable']}/{r['stable_total']})"
             f" | {fmt(r['sps'])} | {100 * r['replay_share']:.1f}% |"
         )
-    per_seed = [
+    lines += [
         "",
         f"Per seed ({', '.join(map(str, args.seeds))}): steps to solve (— = not within the "
         "budget) / final evaluation return / stable evaluations:",
@@ -177,43 +216,54 @@ def report(args, rows, speed) -> str:
             f"{fmt(s) if s is not None else '—'} / {f:.0f} / {g}/{t}"
             for s, f, (g, t) in zip(r["solves"], r["finals"], r["stability_per_seed"], strict=True)
         ]
-        per_seed.append(f"- {r['variant']}: " + "; ".join(cells))
+        lines.append(f"- {r['variant']} ({describe(r['overrides'])}): " + "; ".join(cells))
+    return lines
+
+
+TITLES = {
+    "own": "Each variant with its own preset (`Config.preset(variant)`, round 3)",
+    "shared": "Every variant with the one shared Config (prdqn_lib's defaults: like for like)",
+    "round1": "Round 1's Config (before the round-2 recipe)",
+}
+
+
+def report(args, tables: dict[str, list[dict]], speed) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     speed_text = ""
-    if speed:
+    if speed and "preset_steps_per_second" in speed:
         speed_text = (
             f"\nSolo speed (per-sumtree, {speed['steps']:,} steps, nothing else of ours "
-            f"running, the default Config and round 1's interleaved on tuning seeds 0–"
-            f"{speed['repeats'] - 1}, medians): **{speed['steps_per_second']:.0f} env steps/s** "
-            f"against round 1's {speed['round1_steps_per_second']:.0f} (ratio "
-            f"{speed['ratio']:.2f}); the replay memory takes "
-            f"{100 * speed['replay_share']:.1f}% of the training loop's time.\n"
+            f"running, its preset, the shared Config and round 1's interleaved on tuning seeds "
+            f"0–{speed['repeats'] - 1}, medians): preset **{speed['preset_steps_per_second']:.0f} "
+            f"env steps/s**, shared {speed['steps_per_second']:.0f} (preset/shared "
+            f"{speed['preset_ratio']:.2f}), round 1 {speed['round1_steps_per_second']:.0f} "
+            f"(shared/round 1 {speed['ratio']:.2f}); the replay memory takes "
+            f"{100 * speed['replay_share']:.1f}% of the preset's training loop.\n"
         )
-    cfg = dataclasses.replace(Config(), **ROUND1) if args.round1 else Config()
-    which = (
-        "round 1's Config (before the round-2 recipe)"
-        if args.round1
-        else "prdqn_lib's default Config"
-    )
-    changed = ", ".join(
+    cfg = Config()
+    shared = ", ".join(
         f"{k} {getattr(cfg, k)}"
         for k in ("lr", "lr_final_frac", "batch_size", "train_every", "target_update",
                   "target_update_final", "tau", "hidden", "gamma", "buffer_size", "alpha",
                   "beta", "beta_final")
     )  # fmt: skip
     tuned = "never used in tuning" if min(args.seeds) >= 100 else "**including tuning seeds**"
-    return (
+    flags = "" if args.presets == list(PRESETS) else " --preset " + " ".join(args.presets)
+    text = (
         f"# Learning benchmark\n\n`python benchmarks/bench_learning.py --seeds "
-        f"{args.seeds_text} --steps {args.steps}{' --round1' if args.round1 else ''}` on "
-        f"{machine}. Seeds "
-        f"{args.seeds_text} ({tuned}; the Config was chosen on seeds 0–99, see TUNING.md). "
-        f"Every run uses {which} ({changed}); only the seed changes. "
-        f"No early stopping. Solved = first of two consecutive evaluations (10 greedy "
+        f"{args.seeds_text} --steps {args.steps}{flags}` on {machine}. Seeds "
+        f"{args.seeds_text} ({tuned}; the presets were chosen on seeds 20–25, the shared "
+        f"Config on seeds 0–15). The shared Config: {shared}; a preset changes the fields "
+        f"named in the Config column. No early stopping; the preset and shared runs of a "
+        f"seed were interleaved. Solved = first of two consecutive evaluations (10 greedy "
         f"episodes, every {cfg.eval_every:,} steps) with mean ≥ 475; an unsolved seed counts "
         f"as ∞ in the steps-to-solve statistics. Confidence intervals: percentile bootstrap, "
-        f"10,000 resamples (scipy).\n\n" + "\n".join(lines) + "\n" + "\n".join(per_seed)
-        + "\n" + speed_text
+        f"10,000 resamples (scipy); an interval at the ceiling (500, 500) is degenerate, not "
+        f"evidence: `benchmarks/report_presets.py` gives the paired, corrected analysis.\n"
     )  # fmt: skip
+    for preset, rows in tables.items():
+        text += f"\n## {TITLES[preset]}\n\n" + "\n".join(table(args, rows)) + "\n"
+    return text + speed_text
 
 
 def save_figure(args, rows, media: Path) -> Path:
@@ -239,6 +289,10 @@ def main(argv=None) -> int:
                         default=[v for v in variant_names() if get_variant(v).loop is None],
                         help="default: every variant but apex (Ape-X runs several processes "
                              "per run; ask for it by name)")  # fmt: skip
+    parser.add_argument("--preset", dest="presets", nargs="+", choices=PRESETS,
+                        default=list(PRESETS),
+                        help="which Configs: own (each variant's preset) and/or shared (the one "
+                             "shared Config); default both, interleaved")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="parallel processes")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="run the variant x seed jobs as Ray tasks (at most --workers at "
@@ -274,22 +328,27 @@ def main(argv=None) -> int:
         argv_seeds[argv_seeds.index("--seeds") + 1] if "--seeds" in argv_seeds else REPORT_SEEDS
     )
 
+    if args.round1:
+        args.presets = ["round1"]
     name = "learning_round1" if args.round1 else "learning"
-    runs_dir = args.out / name
-    overrides = tuple(sorted(ROUND1.items())) if args.round1 else ()
-    if args.fresh and runs_dir.exists() and not (args.report_only or args.speed_only):
-        shutil.rmtree(runs_dir)
+    if args.fresh and not (args.report_only or args.speed_only):
+        for preset in args.presets:
+            for v in args.variants:
+                shutil.rmtree(runs_folder(args.out, preset, v), ignore_errors=True)
     speed = None
     if args.speed_only:
         speed = {**speed_run(args.speed_steps), "steps": args.speed_steps}
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "learning_speed.json").write_text(json.dumps(speed, indent=2) + "\n")
     elif not args.report_only:
-        jobs = [
-            Job(v, s, args.steps, str(runs_dir / v / f"seed{s}"), overrides)
-            for s in args.seeds
-            for v in args.variants
-        ]
+        jobs, folders = [], set()
+        for s in args.seeds:  # interleaved: seed by seed, variant by variant, preset by preset
+            for v in args.variants:
+                for preset in args.presets:
+                    folder = str(runs_folder(args.out, preset, v) / f"seed{s}")
+                    if folder not in folders:  # an own preset that is the shared Config
+                        folders.add(folder)
+                        jobs.append(Job(v, s, args.steps, folder, overrides(v, preset)))
         if args.ray:
             from ray_jobs import run_jobs_on_ray
 
@@ -302,20 +361,23 @@ def main(argv=None) -> int:
     elif (args.out / "learning_speed.json").exists():
         speed = json.loads((args.out / "learning_speed.json").read_text())
 
-    rows = variant_rows(args.variants, args.seeds, runs_dir)
-    text = report(args, rows, speed)
+    tables = {p: variant_rows(args.variants, args.seeds, args.out, p) for p in args.presets}
+    text = report(args, tables, speed)
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.md").write_text(text)
     with open(args.out / f"{name}.csv", "w") as f:
-        f.write("variant,seed,steps_to_solve,final_eval_return,stable_evals,counted_evals\n")
-        for r in rows:
-            for s, solve, final, (g, t) in zip(r["seeds"], r["solves"], r["finals"],
-                                               r["stability_per_seed"], strict=True):  # fmt: skip
-                f.write(f"{r['variant']},{s},{solve or ''},{final:.1f},{g},{t}\n")
+        f.write("variant,config,seed,steps_to_solve,final_eval_return,stable_evals,"
+                "counted_evals\n")  # fmt: skip
+        for preset, rows in tables.items():
+            for r in rows:
+                for s, solve, final, (g, t) in zip(
+                    r["seeds"], r["solves"], r["finals"], r["stability_per_seed"], strict=True
+                ):
+                    f.write(f"{r['variant']},{preset},{s},{solve or ''},{final:.1f},{g},{t}\n")
     if not args.round1:
         media = ROOT / "media" if args.out == DEFAULT_OUT else args.out / "media"
-        save_figure(args, rows, media)
+        save_figure(args, tables[args.presets[0]], media)
     return 0
 
 

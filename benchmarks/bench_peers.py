@@ -1,10 +1,11 @@
-"""prdqn_lib's per-sumtree next to stable-baselines3's DQN, same seeds, same evaluation.
+"""prdqn_lib's presets next to stable-baselines3's DQN, same seeds, same evaluation.
 
 stable-baselines3 (SB3) trains DQN with rl-baselines3-zoo's tuned CartPole-v1 hyperparameters
 (``hyperparams/dqn.yml``): learning_rate 2.3e-3, batch 64, buffer 100,000, learning_starts
 1,000, γ 0.99, target_update_interval 10, train_freq 256, gradient_steps 128,
 exploration_fraction 0.16 of 50k steps, final ε 0.04, net [256, 256]. prdqn_lib trains
-per-sumtree with its default Config. Both:
+per-sumtree with its preset (``Config.preset("per-sumtree")``; ``--variants`` adds others, each
+with its own preset). Both:
 
 * run on the report seeds (default 100–119, never used in tuning), one torch thread each;
 * are evaluated by the *same* code (``prdqn_lib.train.Evaluator``: 10 greedy episodes every
@@ -29,7 +30,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from bench_learning import DEFAULT_OUT, REPORT_SEEDS, fmt, fmt_ci, parse_seeds, pct
+from bench_learning import DEFAULT_OUT, REPORT_SEEDS, fmt, fmt_ci, overrides, parse_seeds, pct
 from common import Job, run_job
 from tqdm import tqdm
 
@@ -125,7 +126,7 @@ def run(job: tuple[str, int, int, str]) -> dict:
     system, seed, steps, folder = job
     if system == "sb3-dqn":
         return run_sb3(seed, steps, Path(folder))
-    return run_job(Job("per-sumtree", seed, steps, folder))
+    return run_job(Job(system, seed, steps, folder, overrides(system, "own")))
 
 
 def seconds_to_solve(history: History) -> float:
@@ -142,11 +143,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=parse_seeds, default=parse_seeds(REPORT_SEEDS))
     parser.add_argument("--steps", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["per-sumtree"],
+        choices=["dqn", "ddqn", "per-list", "per-sumtree", "per-rank"],
+        help="our variants, each with its own preset (default per-sumtree)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if args.steps <= 0 or args.workers <= 0:
         parser.error(f"--steps and --workers must be positive, got {args.steps}, {args.workers}")
-    systems = ("sb3-dqn", "per-sumtree")
+    systems = ("sb3-dqn", *args.variants)
     root = args.out / "peers"
     jobs = [(sys_, s, args.steps, str(root / sys_ / f"seed{s}")) for s in args.seeds
             for sys_ in systems]  # fmt: skip
@@ -189,7 +197,8 @@ def main(argv=None) -> int:
         f"`python benchmarks/bench_peers.py` with seeds {', '.join(map(str, args.seeds))} "
         f"({'never used in tuning' if min(args.seeds) >= 100 else 'including tuning seeds'}), "
         f"{args.steps:,} env steps, SB3 DQN with rl-baselines3-zoo's CartPole-v1 "
-        "hyperparameters against prdqn_lib's per-sumtree with its default Config, interleaved "
+        f"hyperparameters against prdqn_lib's {', '.join(args.variants)}, each with its own "
+        "preset (`Config.preset`), interleaved "
         "on 2 processes, one torch thread each, the same evaluation code for both. An unsolved "
         "seed counts as ∞. Confidence intervals: percentile bootstrap (scipy).\n\n"
         + "\n".join(lines)

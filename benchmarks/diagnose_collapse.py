@@ -16,6 +16,13 @@ Every evaluation (1,000 env steps) records, besides the greedy return:
   and the mean |Q_online − Q_target| on the start states.
 
     python benchmarks/diagnose_collapse.py --config r1 --variants per-sumtree dqn --seeds 0 1 2
+    python benchmarks/diagnose_collapse.py --stabilisers --variants per-sumtree --seeds 20 21 22
+
+``--config`` names a round-2 candidate of ``tune.py`` (on round 1's Config), ``default`` (the
+shared Config) or, prefixed ``r3-``, a round-3 candidate of ``tune_presets.py`` on the shared
+Config (``r3-n3``, ``r3-ln``, ``r3-bound``, ``r3-dueling``, ``r3-n3+bound``, ``r3-shared``).
+``--stabilisers`` runs every round-3 candidate and draws Q(s₀) against the ceiling for each
+stabiliser side by side (``media/diagnosis_stabilisers.png``, ``diagnosis/stabilisers.md``).
 
 Seeds must be tuning seeds (0–99). Writes ``benchmarks/results/diagnosis/<config>/<variant>/
 seed<k>.csv``, a figure per config (``media/diagnosis_<config>.png``) and prints a summary.
@@ -38,6 +45,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tune import CANDIDATES, R1  # noqa: E402
+from tune_presets import CANDIDATES as R3  # noqa: E402
 
 from prdqn_lib.config import Config  # noqa: E402
 from prdqn_lib.plots import VARIANT_STYLE  # noqa: E402
@@ -134,7 +142,10 @@ def run(job) -> Path:
     path = OUT / name / variant / f"seed{seed}.csv"
     if path.exists():
         return path
-    overrides = {**R1, **CANDIDATES[name]} if name in CANDIDATES else {}
+    if name.startswith("r3-"):
+        overrides = dict(R3[name[3:]])  # a round-3 candidate on the shared Config
+    else:
+        overrides = {**R1, **CANDIDATES[name]} if name in CANDIDATES else {}
     cfg = dataclasses.replace(Config(variant=variant, seed=seed, total_steps=steps), **overrides)
     monitor = CollapseMonitor(cfg)
     train(cfg, progress=False, monitor=monitor)
@@ -217,9 +228,50 @@ def markdown(name: str, series: dict) -> str:
     return f"### Config '{name}'\n\n" + head + "\n".join(rows) + "\n"
 
 
+def stabiliser_figure(series: dict, path: Path) -> str:
+    """Q(s₀) against the ceiling, one panel per round-3 candidate; returns a markdown table."""
+    names = list(R3)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4), sharey=True)
+    rows = ["| stabiliser | run | peak Q(s₀) | env steps Q(s₀) first > 100 | Q(s₀) at the end "
+            "| evaluations ≥ 475 |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for ax, name in zip(axes, names, strict=True):
+        for (cfg, variant, seed), d in series.items():
+            if cfg != f"r3-{name}":
+                continue
+            style = VARIANT_STYLE[variant]
+            ax.plot(
+                d["env_steps"],
+                d["q_s0"],
+                color=style["color"],
+                lw=1.2,
+                ls=["-", "--", ":", "-."][seed % 4],
+                label=f"{variant} seed {seed}",
+            )
+            above = np.flatnonzero(d["q_s0"] > 100)
+            first = f"{d['env_steps'][above[0]]:,.0f}" if above.size else "never"
+            rows.append(f"| {name} | {variant} seed {seed} | {d['q_s0'].max():.1f} | {first} | "
+                        f"{d['q_s0'][-1]:.1f} | {int((d['eval_return'] >= 475).sum())}/"
+                        f"{len(d['eval_return'])} |")  # fmt: skip
+        ax.axhline(100, color="grey", ls="--", lw=1)
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("env steps")
+    axes[0].set_ylabel("Q(s₀) (log scale); dashed: the ceiling 1/(1−γ) = 100")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return "\n".join(rows) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="r1", help="a tune.py candidate, or 'default'")
+    parser.add_argument(
+        "--stabilisers",
+        action="store_true",
+        help="every round-3 candidate (r3-*), and the stabiliser figure",
+    )
     parser.add_argument("--variants", nargs="+", default=["per-sumtree", "dqn"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=50_000)
@@ -227,6 +279,23 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if any(not 0 <= s <= 99 for s in args.seeds):
         parser.error(f"--seeds must be tuning seeds in 0-99, got {args.seeds}")
+    if args.stabilisers:
+        jobs = [(f"r3-{c}", v, s, args.steps) for s in args.seeds for v in args.variants
+                for c in R3]  # fmt: skip
+        with Pool(args.workers) as pool:
+            paths = pool.map(run, jobs)
+        series3 = {(c, v, s): load(p) for (c, v, s, _), p in zip(jobs, paths, strict=True)}
+        table = stabiliser_figure(series3, ROOT / "media" / "diagnosis_stabilisers.png")
+        (OUT / "stabilisers.md").write_text(
+            "# Q(s₀) against the ceiling 1/(1−γ) = 100, for each round-3 stabiliser\n\n"
+            f"`python benchmarks/diagnose_collapse.py --stabilisers --variants "
+            f"{' '.join(args.variants)} --seeds {' '.join(map(str, args.seeds))}` (tuning "
+            f"seeds, {args.steps:,} env steps; each candidate on the shared Config; Q(s₀) = "
+            "mean over 256 fixed start states of max_a Q). Figure: "
+            "`media/diagnosis_stabilisers.png`.\n\n" + table
+        )
+        print(table)
+        return 0
     jobs = [(args.config, v, s, args.steps) for v in args.variants for s in args.seeds]
     with Pool(args.workers) as pool:
         paths = pool.map(run, jobs)

@@ -184,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     described = "; ".join(f"{v}: {get_variant(v).description}" for v in variant_names())
     train.add_argument("--variant", required=True, choices=variant_names(),
                        help=described.replace("%", "%%"))  # fmt: skip
+    train.add_argument("--preset", default=None, metavar="NAME",
+                       help="the Config to start from: the variant's own tuned preset "
+                            "(default; Config.preset), 'shared' (the one shared Config, for "
+                            "like-for-like comparisons) or another variant's name; --set "
+                            "changes it further")  # fmt: skip
     train.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     train.add_argument("--steps", type=_positive_int, default=Config.total_steps,
                        help=f"env steps of training (default {Config.total_steps})")  # fmt: skip
@@ -227,7 +232,8 @@ def run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         elif args.actors is not None:
             changes["actors"] = args.actors
         # all at once: a pair of fields is checked together (Config refuses contradictions)
-        config = Config(variant=args.variant, seed=args.seed, total_steps=args.steps, **changes)
+        config = Config.preset(args.variant, args.preset, seed=args.seed,
+                               total_steps=args.steps, **changes)  # fmt: skip
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
     problem = _out_problem(out, args.force)

@@ -22,6 +22,10 @@ class Config:
 
     Each comment says what the field is and why it has its value; how the values were chosen
     (the candidates, seeds and numbers) is in ``benchmarks/TUNING.md``.
+
+    ``Config()``'s defaults are the **shared Config**, one for every variant (like-for-like
+    comparisons, notebooks 01–04); ``Config.preset(variant)`` is the variant's **tuned** Config
+    (the shared one with its round-3 preset), which the CLI trains by default.
     """
 
     variant: str = "per-sumtree"  # a name of prdqn_lib.variants (memory, target, loop options)
@@ -256,6 +260,58 @@ class Config:
                 if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in value):
                     raise TypeError(f"{name} must be a tuple of integers, got {value!r}")
                 object.__setattr__(self, name, tuple(int(v) for v in value))
+
+    @classmethod
+    def preset(cls, variant: str, preset: str | None = None, **changes: Any) -> Config:
+        """The Config ``variant`` trains with by default: the shared Config (the defaults
+        above) with the variant's tuned preset applied, then ``changes``.
+
+        The presets are round 3's winners (the same six candidates tuned for every variant on
+        tuning seeds 20–25; ``benchmarks/PRESETS_PROTOCOL.md``), kept in each variant's
+        registry entry (``Variant.preset``)::
+
+            Config.preset("per-sumtree")                  # n_step 3, q in [0, 100]
+            Config.preset("ddqn", seed=3)                 # its own preset, seed 3
+            Config.preset("ddqn", "shared")               # the one shared Config (like for like)
+            Config.preset("dqn", "per-sumtree")           # per-sumtree's preset on dqn
+
+        Args:
+            variant: a registered variant.
+            preset: whose preset: None (the variant's own), ``"shared"`` (none) or the name of
+                another registered variant.
+            **changes: further fields (``seed``, ``total_steps``, ...), applied last.
+
+        Raises:
+            ValueError: an unknown variant, preset or field, or a Config that refuses the result.
+        """
+        from .variants import get_variant, variant_names
+
+        get_variant(variant)  # a clear error for an unknown variant
+        if preset is None:
+            preset = variant
+        if preset != "shared" and preset not in variant_names():
+            raise ValueError(f"preset must be 'shared' or a variant ({', '.join(variant_names())})"
+                             f"; got {preset!r}")  # fmt: skip
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(changes) - fields)
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a field of Config (changes={changes!r})")
+        tuned = {} if preset == "shared" else get_variant(preset).preset
+        return cls(**{**tuned, **changes, "variant": variant})
+
+    def preset_name(self) -> str:
+        """Which preset this Config is, apart from the run's own fields (variant, seed,
+        total_steps, env_id): the variant's name (its own tuned preset), ``"shared"`` (the
+        shared Config, which is also the own preset of a variant whose preset is empty), or
+        ``"custom"``."""
+        from .variants import get_variant
+
+        own = {f: getattr(self, f) for f in ("seed", "total_steps", "env_id")}
+        if self == Config.preset(self.variant, "shared", **own):
+            return "shared"
+        if get_variant(self.variant).preset and self == Config.preset(self.variant, **own):
+            return self.variant
+        return "custom"
 
     @property
     def double(self) -> bool:

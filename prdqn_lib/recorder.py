@@ -218,6 +218,7 @@ def run_summary(config: Config, history: History) -> dict[str, Any]:
     best = history.best_eval
     return {
         "variant": config.variant,
+        "preset": config.preset_name(),
         "seed": config.seed,
         "env_steps": history.env_steps,
         "interrupted": history.interrupted,

@@ -93,7 +93,9 @@ def _train_loop(
     monitor: Any,
 ) -> TrainResult:
     """The standard loop: act ε-greedily, store, learn every ``train_every`` steps."""
-    refresh = get_variant(cfg.variant).refresh_after_episode
+    variant = get_variant(cfg.variant)
+    refresh = variant.refresh_after_episode
+    own_td = variant.new_priority == "td"  # a new transition enters at its own |δ|, not the max
     seed_everything(cfg.seed, cfg.num_threads)
     env = gym.make(cfg.env_id)
     recorder = RunRecorder(cfg, progress, desc, progress_file, monitor)
@@ -130,10 +132,12 @@ def _train_loop(
                 next_obs, reward, terminated, truncated, _ = env.step(action)
                 t0 = clock()
                 if nstep is None:
-                    memory.add(obs, action, reward, next_obs, terminated)
+                    stored = [memory.add(obs, action, reward, next_obs, terminated)]
                 else:
                     ready = nstep.push(obs, action, reward, next_obs, terminated, truncated)
-                    add_n_step(memory, ready, cfg.gamma)
+                    stored = add_n_step(memory, ready, cfg.gamma)
+                if own_td and stored:  # its |δ| under the current networks, as it is stored
+                    memory.update_priorities(stored, agent.td_errors(memory.transitions(stored)))
                 recorder.replay_time += clock() - t0
                 episode_return += float(reward)
                 episode_len += 1

@@ -68,6 +68,14 @@ class Variant:
             ``(config, progress, desc, progress_file, ray_address=...)``; None: the standard
             loop of ``prdqn_lib.train``. A string, so that no loop imports another.
         style: matplotlib keyword arguments (colour, line style) used in every plot.
+        preset: the variant's tuned Config, as changes to the shared Config (field → value):
+            ``Config.preset(name)`` and the CLI's default for ``--variant name``. The series'
+            presets are round 3's winners (``benchmarks/PRESETS_PROTOCOL.md``, the table in
+            ``benchmarks/results/presets.md``); empty: the shared Config won.
+        new_priority: loop option: where a new transition enters a prioritized memory:
+            ``"max"`` (the paper's: the largest priority seen, so it is replayed soon) or
+            ``"td"`` (at its own |δ| under the current networks, computed as it is stored:
+            one forward pass per env step, as Ape-X's actors do).
     """
 
     name: str
@@ -78,6 +86,8 @@ class Variant:
     refresh_after_episode: bool = False
     loop: str | None = None
     style: dict[str, Any] = field(default_factory=lambda: {"color": "grey", "ls": "-"})
+    preset: dict[str, Any] = field(default_factory=dict)
+    new_priority: str = "max"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or any(c.isspace() for c in self.name):
@@ -89,6 +99,14 @@ class Variant:
         for name in ("double", "refresh_after_episode"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.preset, dict) or not all(isinstance(k, str) for k in self.preset):
+            raise TypeError(f"preset must be a dict of Config field names to values, got "
+                            f"{self.preset!r}")  # fmt: skip
+        if self.new_priority not in ("max", "td"):
+            raise ValueError(f"new_priority must be 'max' or 'td', got {self.new_priority!r}")
+        if self.new_priority != "max" and self.loop is not None:
+            raise ValueError(f"new_priority={self.new_priority!r} is an option of the standard "
+                             f"loop; loop={self.loop!r} has its own")  # fmt: skip
 
     @property
     def target_label(self) -> str:
@@ -181,6 +199,11 @@ def rank_memory(cfg: Config) -> RankBasedReplay:
 
 # ------------------------------------------------------------------------- the series' variants
 
+# Round 3's presets (benchmarks/results/presets.md: the same six candidates for every variant
+# on tuning seeds 20–25, picked by the rule committed first in PRESETS_PROTOCOL.md; a test
+# checks these against benchmarks/results/presets.json)
+_N3_BOUND = {"n_step": 3, "q_min": 0.0, "q_max": 100.0}  # 3-step returns, Q' kept in [0, 100]
+
 register(Variant(
     name="dqn",
     description="uniform replay + DQN target",
@@ -195,6 +218,7 @@ register(Variant(
     memory=uniform_memory,
     memory_label="`UniformReplay`",
     style={"color": OKABE_ITO["sky blue"], "ls": "-."},
+    preset=dict(_N3_BOUND),
 ))  # fmt: skip
 register(Variant(
     name="per-list",
@@ -203,6 +227,7 @@ register(Variant(
     memory_label="`TDErrorListReplay`, every stored \\|δ\\| refreshed after each episode",
     refresh_after_episode=True,
     style={"color": OKABE_ITO["bluish green"], "ls": "--"},
+    preset={"n_step": 3},
 ))  # fmt: skip
 register(Variant(
     name="per-sumtree",
@@ -211,6 +236,7 @@ register(Variant(
     memory_label="`PrioritizedReplay` (SumTree; IS weights off in the default Config, see "
                  "Results)",
     style={"color": OKABE_ITO["blue"], "ls": "-"},
+    preset=dict(_N3_BOUND),
 ))  # fmt: skip
 register(Variant(
     name="per-rank",

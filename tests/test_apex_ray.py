@@ -92,7 +92,7 @@ def test_bench_learning_runs_its_jobs_as_ray_tasks_and_resumes(tmp_path):
             "--out", str(tmp_path)]  # fmt: skip
     r = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    runs = tmp_path / "learning" / "dqn"
+    runs = tmp_path / "learning_shared" / "dqn"  # dqn's preset is the shared Config
     summaries = [json.loads((runs / f"seed{s}" / "summary.json").read_text()) for s in (0, 1)]
     assert [s["seed"] for s in summaries] == [0, 1] and all(
         s["env_steps"] == 1000 for s in summaries

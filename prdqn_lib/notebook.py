@@ -29,7 +29,7 @@ logging.getLogger("ray.widgets.util").setLevel(logging.WARNING)
 @dataclass(frozen=True)
 class NotebookSetup:
     root: Path  # the project folder (the one holding prdqn_lib/)
-    results: Path  # benchmarks/results/learning: the committed report-seed runs
+    results: Path  # benchmarks/results/learning_shared: the report-seed runs, shared Config
     media: Path  # where GIFs and plots go (a scratch folder in quick mode)
     quick: bool  # PRDQN_QUICK=1: the same cells with short training
     steps: int  # env steps for the notebook's own training run
@@ -54,7 +54,9 @@ def setup(full_steps: int = 20_000, quick_steps: int = 3_000) -> NotebookSetup:
         media = root / "media"
     return NotebookSetup(
         root=root,
-        results=root / "benchmarks" / "results" / "learning",
+        # 01–04 teach with the one shared Config, so they read its runs; each variant's own
+        # preset's runs are in learning/ (notebook 05 compares the two)
+        results=root / "benchmarks" / "results" / "learning_shared",
         media=media,
         quick=quick,
         steps=quick_steps if quick else full_steps,

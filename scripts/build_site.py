@@ -36,14 +36,20 @@ CONF_DIR = ROOT / "site"
 # title shown there (the two learning tables share the heading "Learning benchmark").
 EXTRA_PAGES = {
     "Behind the results": {
-        "benchmarks/results/learning.md": "Learning benchmark (the default Config)",
+        "benchmarks/results/presets_report.md": "Round 3: targets and primary comparisons",
+        "benchmarks/results/learning.md": "Learning benchmark (presets and the shared Config)",
         "benchmarks/results/learning_round1.md": "Learning benchmark (round 1's Config)",
         "benchmarks/results/apex.md": "Ape-X beside per-sumtree",
         "benchmarks/results/peers.md": "Beside stable-baselines3",
         "benchmarks/results/replay.md": "Replay memory speed",
         "benchmarks/results/diagnosis.md": "Why the round-1 agents collapse",
         "benchmarks/TUNING.md": "How the default Config was chosen",
-        "benchmarks/results/tuning.md": "The tuning sweep",
+        "benchmarks/results/tuning.md": "The round-2 tuning sweep",
+        "benchmarks/PRESETS_PROTOCOL.md": "Round 3's tuning protocol",
+        "benchmarks/results/presets.md": "Round 3's tuning sweep",
+        "benchmarks/REPORT_PROTOCOL.md": "Round 3's report protocol",
+        "benchmarks/results/ablation.md": "Ablation of per-sumtree's preset",
+        "benchmarks/results/diagnosis/stabilisers.md": "Q(s₀) under each stabiliser",
     },
     "Project": {"CONTRIBUTING.md": "Contributing"},
 }

@@ -17,7 +17,8 @@ def test_quick_mode_reuses_one_scratch_folder(monkeypatch, tmp_path):
     assert first.quick and first.steps == 3_000
     assert first.media == second.media and first.media.is_dir()
     assert first.media.parent == tmp_path and list(tmp_path.iterdir()) == [first.media]
-    assert first.root == root and first.results == root / "benchmarks" / "results" / "learning"
+    assert first.root == root
+    assert first.results == root / "benchmarks" / "results" / "learning_shared"
 
 
 def test_full_mode_writes_to_the_projects_media(monkeypatch):

@@ -1,4 +1,4 @@
-"""What makes PER faster on CartPole: a bounded ablation of per-sumtree's preset, on the
+"""What in PER changes its speed on CartPole: a bounded ablation of per-sumtree's preset, on the
 report seeds (100–119), one change at a time. Exploratory: no setting is chosen from it
 (benchmarks/REPORT_PROTOCOL.md).
 

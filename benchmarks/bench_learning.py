@@ -162,7 +162,10 @@ def variant_rows(variants, seeds, out: Path, preset: str) -> list[dict]:
             {
                 "variant": v,
                 "preset": summaries[0].get("preset", "?"),
-                "overrides": dict(overrides(v, preset)),
+                # the preset as the registry states it (q_min 0 included, though it is a default)
+                "overrides": dict(
+                    get_variant(v).preset if preset == "own" else overrides(v, preset)
+                ),  # fmt: skip
                 "seeds": seeds,
                 "solves": solves,
                 "finals": finals,
@@ -238,7 +241,7 @@ def report(args, tables: dict[str, list[dict]], speed) -> str:
             f"env steps/s**, shared {speed['steps_per_second']:.0f} (preset/shared "
             f"{speed['preset_ratio']:.2f}), round 1 {speed['round1_steps_per_second']:.0f} "
             f"(shared/round 1 {speed['ratio']:.2f}); the replay memory takes "
-            f"{100 * speed['replay_share']:.1f}% of the preset's training loop.\n"
+            f"{100 * speed['replay_share']:.1f}% of the shared Config's training loop.\n"
         )
     cfg = Config()
     shared = ", ".join(

@@ -31,6 +31,7 @@ from prdqn_lib.stats import (  # noqa: E402
     logrank_test,
     mcnemar_exact,
     paired_difference,
+    performance_profile,
     primary_comparisons,
     probability_of_improvement,
     proportion_ci,
@@ -149,6 +150,17 @@ def main() -> int:
         lr = logrank_test(own["per-sumtree"]["solves"], own[v]["solves"], BUDGET)
         poi = probability_of_improvement(own["per-sumtree"]["end_return"], own[v]["end_return"])
         logrank.append((v, lr, poi))
+    pairs = []  # every other pair of variants (own presets), exploratory
+    for i, a in enumerate(VARIANTS):
+        for b in VARIANTS[i + 1 :]:
+            if "per-sumtree" in (a, b):
+                continue  # in the table above
+            lr = logrank_test(own[a]["solves"], own[b]["solves"], BUDGET)
+            poi = probability_of_improvement(own[a]["end_return"], own[b]["end_return"])
+            pairs.append((a, b, lr, poi))
+    taus = np.array([100.0, 200.0, 300.0, 400.0, 475.0])
+    profiles = {v: performance_profile(np.array(own[v]["end_return"])[:, None], taus)
+                for v in VARIANTS}  # fmt: skip
     rmst = {
         (v, p): restricted_mean_time(runs[v]["solves"], BUDGET)
         for p, runs in (("own", own), ("shared", shared))
@@ -248,6 +260,28 @@ def main() -> int:
     ]
     for v, lr, poi in logrank:
         lines.append(f"| {v} | {lr.statistic:+.2f} | {lr.p_value:.4f} | {poi.format(2)} |")
+    lines += [
+        "",
+        "Every other pair of variants (own presets), the same two measures:",
+        "",
+        "| A vs B | log-rank z (A) | p (uncorrected) | P(end return of A > B) |",
+        "|---|---|---|---|",
+    ]
+    for a, b, lr, poi in pairs:
+        lines.append(f"| {a} vs {b} | {lr.statistic:+.2f} | {lr.p_value:.4f} | "
+                     f"{poi.format(2)} |")  # fmt: skip
+    lines += [
+        "",
+        "Performance profiles of the end return (own presets): the share of seeds whose end "
+        "return exceeds τ, with Wilson 95% intervals (Agarwal et al. 2021):",
+        "",
+        "| variant | " + " | ".join(f"τ = {t:.0f}" for t in taus) + " |",
+        "|---|" + "---|" * len(taus),
+    ]
+    for v, prof in profiles.items():
+        cells = [f"{f:.2f} [{lo:.2f}, {hi:.2f}]" for f, lo, hi in
+                 zip(prof.fraction, prof.low, prof.high, strict=True)]  # fmt: skip
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     (OUT / "presets_report.md").write_text(text)
     data = {

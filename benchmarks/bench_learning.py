@@ -119,6 +119,10 @@ def pct(x: float) -> str:
 
 
 def fmt_ci(ci) -> str:
+    """'[low, high]', or no interval where the percentile bootstrap degenerates (every
+    resample equal, e.g. every seed at the ceiling of 500): such an interval is not evidence."""
+    if ci[0] == ci[1]:
+        return "(no interval: every resample equal)"
     return f"[{fmt(ci[0])}, {fmt(ci[1])}]"
 
 

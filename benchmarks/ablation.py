@@ -25,12 +25,18 @@ like any plug-in. Writes ``results/ablation/<arm>/seed<k>/`` and ``results/ablat
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
 
 import numpy as np
-from common import ROOT, Job, run_jobs
+from common import (
+    ROOT,
+    Job,
+    changes_from_shared,
+    load_run,
+    median_solve,
+    pooled_stability,
+    run_jobs,
+)
 
 from prdqn_lib.config import Config
 from prdqn_lib.recorder import History
@@ -41,7 +47,6 @@ from prdqn_lib.stats import (
     mcnemar_exact,
     paired_difference,
     proportion_ci,
-    stability,
 )
 from prdqn_lib.variants import Variant, get_variant, proportional_memory, register, variant_names
 
@@ -77,36 +82,25 @@ def config_of(arm: str, seed: int = 0) -> Config:
 
 def jobs() -> list[Job]:
     out = []
-    base = Config()
     for s in SEEDS:  # seed by seed: the arms of a seed share the machine's conditions
         for arm in ARMS:
             cfg = config_of(arm, s)
-            changed = tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
-                            if f.name not in ("variant", "seed", "total_steps")
-                            and getattr(cfg, f.name) != getattr(base, f.name))  # fmt: skip
             out.append(Job(cfg.variant, s, STEPS, str(OUT / "ablation" / arm / f"seed{s}"),
-                           changed))  # fmt: skip
+                           changes_from_shared(cfg)))  # fmt: skip
     return out
-
-
-def load(folder) -> tuple[dict, History]:
-    return json.loads((folder / "summary.json").read_text()), History.load(folder)
 
 
 def arm_runs(arm: str) -> list[tuple[dict, History]]:
     root = OUT / "learning" / BASE if arm == "preset" else OUT / "ablation" / arm
-    return [load(root / f"seed{s}") for s in SEEDS]
+    return [load_run(root / f"seed{s}") for s in SEEDS]
 
 
 def measures(runs) -> dict:
-    good = counted = 0
-    for _, h in runs:
-        g, t = stability(h.eval_returns)
-        good, counted = good + g, counted + t
+    good, counted = pooled_stability(h for _, h in runs)
     solves = [x["steps_to_solve"] for x, _ in runs]
     return {
         "solved": sum(s is not None for s in solves),
-        "median_solve": float(np.median([np.inf if s is None else s for s in solves])),
+        "median_solve": median_solve(solves),
         "solves": [STEPS if s is None else s for s in solves],  # censored at the budget
         "ends": [bool(ends_solved(h.eval_returns)) for _, h in runs],
         "end_return": [end_return(h.eval_returns) for _, h in runs],

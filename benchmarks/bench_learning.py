@@ -49,7 +49,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from common import ROOT, ROUND1, Job, run_jobs  # noqa: E402
+from common import ROOT, ROUND1, Job, changes_from_shared, run_jobs  # noqa: E402
 
 from prdqn_lib.config import Config  # noqa: E402
 from prdqn_lib.plots import plot_solve_points, plot_variants  # noqa: E402
@@ -133,10 +133,7 @@ def overrides(variant: str, preset: str) -> tuple[tuple[str, object], ...]:
     """The fields in which ``preset`` ("own", "shared" or "round1") changes the defaults."""
     if preset == "round1":
         return tuple(sorted(ROUND1.items()))
-    cfg = Config.preset(variant, None if preset == "own" else "shared")
-    base = Config(variant=variant)
-    return tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
-                 if getattr(cfg, f.name) != getattr(base, f.name))  # fmt: skip
+    return changes_from_shared(Config.preset(variant, None if preset == "own" else "shared"))
 
 
 def runs_folder(out: Path, preset: str, variant: str) -> Path:

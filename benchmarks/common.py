@@ -8,9 +8,12 @@ import sys
 from multiprocessing import Pool
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from prdqn_lib.config import Config
+from prdqn_lib.recorder import History
+from prdqn_lib.stats import stability
 from prdqn_lib.train import run_summary, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +53,34 @@ class Job:
     def config(self) -> Config:
         cfg = Config(variant=self.variant, seed=self.seed, total_steps=self.steps)
         return dataclasses.replace(cfg, **dict(self.overrides))
+
+
+def changes_from_shared(cfg: Config) -> tuple[tuple[str, object], ...]:
+    """The fields (besides variant, seed and total_steps) in which ``cfg`` differs from the
+    shared Config: a Job's overrides."""
+    base = Config()
+    return tuple((f.name, getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
+                 if f.name not in ("variant", "seed", "total_steps")
+                 and getattr(cfg, f.name) != getattr(base, f.name))  # fmt: skip
+
+
+def load_run(folder: Path) -> tuple[dict, History]:
+    """A finished run's summary.json and History."""
+    return json.loads((folder / "summary.json").read_text()), History.load(folder)
+
+
+def pooled_stability(histories) -> tuple[int, int]:
+    """(evaluations ≥ 475 from the third after the solve, evaluations counted), pooled."""
+    good = counted = 0
+    for h in histories:
+        g, t = stability(h.eval_returns)
+        good, counted = good + g, counted + t
+    return good, counted
+
+
+def median_solve(solves) -> float:
+    """Median steps to solve, an unsolved run (None) counting as ∞."""
+    return float(np.median([np.inf if s is None else s for s in solves]))
 
 
 def run_job(job: Job) -> dict:

@@ -21,9 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_learning import runs_folder  # noqa: E402
-from common import ROOT  # noqa: E402
+from common import ROOT, load_run, median_solve, pooled_stability  # noqa: E402
 
-from prdqn_lib.recorder import History  # noqa: E402
 from prdqn_lib.stats import (  # noqa: E402
     end_return,
     ends_solved,
@@ -36,7 +35,6 @@ from prdqn_lib.stats import (  # noqa: E402
     probability_of_improvement,
     proportion_ci,
     restricted_mean_time,
-    stability,
 )
 from prdqn_lib.variants import get_variant  # noqa: E402
 
@@ -48,21 +46,15 @@ VARIANTS = ("dqn", "ddqn", "per-list", "per-sumtree", "per-rank")
 
 def load(variant: str, preset: str) -> dict:
     """Every measure of one variant × Config on the report seeds, seed by seed."""
-    summaries, histories = [], []
-    for s in SEEDS:
-        folder = runs_folder(OUT, preset, variant) / f"seed{s}"
-        summaries.append(json.loads((folder / "summary.json").read_text()))
-        histories.append(History.load(folder))
+    runs = [load_run(runs_folder(OUT, preset, variant) / f"seed{s}") for s in SEEDS]
+    summaries, histories = [x for x, _ in runs], [h for _, h in runs]
     solves = [x["steps_to_solve"] for x in summaries]
-    good = counted = 0
-    for h in histories:
-        g, t = stability(h.eval_returns)
-        good, counted = good + g, counted + t
+    good, counted = pooled_stability(histories)
     return {
         "solves": solves,
         "solves_censored": [BUDGET if s is None else s for s in solves],
         "solved": sum(s is not None for s in solves),
-        "median_solve": float(np.median([np.inf if s is None else s for s in solves])),
+        "median_solve": median_solve(solves),
         "ends": [bool(ends_solved(h.eval_returns)) for h in histories],
         "end_return": [float(end_return(h.eval_returns)) for h in histories],
         "stable_good": good,

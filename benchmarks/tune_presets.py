@@ -17,10 +17,9 @@ import json
 import sys
 
 import numpy as np
-from common import ROOT, Job, run_jobs
+from common import ROOT, Job, load_run, median_solve, pooled_stability, run_jobs
 
-from prdqn_lib.recorder import History
-from prdqn_lib.stats import ends_solved, stability
+from prdqn_lib.stats import ends_solved
 
 VARIANTS = ("dqn", "ddqn", "per-list", "per-sumtree", "per-rank")
 SEEDS = tuple(range(20, 26))  # tuning seeds, never used before round 3
@@ -54,20 +53,17 @@ def measures(variant: str, candidate: str) -> dict | None:
     for s in SEEDS:
         folder = OUT / "presets" / candidate / variant / f"seed{s}"
         if (folder / "summary.json").exists():
-            runs.append((json.loads((folder / "summary.json").read_text()), History.load(folder)))
+            runs.append(load_run(folder))
     if not runs:
         return None
-    good = counted = 0
-    for _, h in runs:
-        g, t = stability(h.eval_returns)
-        good, counted = good + g, counted + t
+    good, counted = pooled_stability(h for _, h in runs)
     solves = [x["steps_to_solve"] for x, _ in runs]
     return {
         "seeds": len(runs),
         "ends_solved": sum(ends_solved(h.eval_returns) for _, h in runs),
         "stable": good / counted if counted else 0.0,
         "solved": sum(s is not None for s in solves),
-        "median_solve": float(np.median([np.inf if s is None else s for s in solves])),
+        "median_solve": median_solve(solves),
         "steps_per_s": float(np.median([x["env_steps_per_second"] for x, _ in runs])),
     }
 

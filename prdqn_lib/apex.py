@@ -1,33 +1,52 @@
 """Ape-X: distributed prioritized experience replay (Horgan et al., 2018) on Ray.
 
 N actors, each with its own environment, its own fixed exploration rate and its own copy of
-the Q-network, act in parallel. Every ``apex_block`` steps an actor computes the initial
-priority of each new transition under *its* copy (|δ| of the Double DQN target) and sends the
-block, with those priorities, to one central replay memory (a ``PrioritizedReplay`` held by a
-Ray actor). The learner samples prioritized batches from it, takes gradient steps exactly as
-per-sumtree does, writes the new |δ| back and publishes its weights every
-``apex_sync_every`` updates; each actor loads the latest weights before its next block::
+the Q-network, act in parallel. Every ``apex_block`` env steps an actor computes the initial
+priority of each new transition under *its* copy (|δ| of the Double DQN target, n-step when
+``n_step > 1``) and sends the block, with those priorities, to one central replay memory (a
+``PrioritizedReplay`` held by a Ray actor, FIFO once full). The learner samples prioritized
+batches from it, takes gradient steps, writes the new |δ| back and publishes its weights every
+``apex_sync_every`` updates; actors pick up the latest weights as they send their blocks::
 
-    actor 0 (ε_0) ─┐ blocks of (s, a, r, s', terminated, |δ|)
+    actor 0 (ε_0) ─┐ blocks of n-step (s, a, R, s', terminated, γ^k, |δ|)
     actor 1 (ε_1) ─┼──────────────────────────────► replay (PrioritizedReplay, a Ray actor)
        ...         │                                    │  ▲ batches      ▲ new |δ|
     actor N−1     ─┘                                    ▼  │              │
           ▲                                          learner (this process) ──► evaluation
           └──────────── weights every apex_sync_every updates ─┘
 
+The learning algorithm is the variant's Config: apex's preset is Ape-X DQN's (3-step returns,
+a dueling head, IS weights with β annealed from 0.4 to 1); ``Config.preset("apex", "shared")``
+is the one-step plain-MLP learner with β = 0 that earlier editions ran.
+
+Two modes (``Config.apex_mode``):
+
+* ``"free"`` (Ape-X proper): every actor runs its share of the env-step budget on its own,
+  sending blocks as fast as it can; the learner starts once the memory holds
+  ``learning_starts`` transitions and from then on learns without ever waiting for data, each
+  fetch of ``batches_per_call`` batches requested before the previous ones are learned from (so
+  a batch is drawn with priorities at most two fetches stale, as in Ape-X's prefetching
+  learner). Evaluations happen when the env-step count crosses each ``eval_every`` and are
+  labelled with the count at that moment; actors do not stop for them. How many gradient steps
+  the learner takes per env step (the replay ratio) is whatever the rates give: it is measured
+  (``summary.json``: ``gradient_steps``, ``replay_ratio``), not set.
+* ``"paced"``: the learner keeps per-sumtree's replay ratio (one gradient step per
+  ``train_every`` env steps, summed over actors): it waits for data when it is ahead, actors
+  wait when they are more than one block each ahead, and every evaluation is a barrier at
+  exactly every ``eval_every`` env steps, so an apex run and a per-sumtree run take the same
+  gradient steps per env step and their curves compare in env steps. Batches 2 to
+  ``batches_per_call`` of a fetch are drawn before the |δ| of the earlier ones is written back
+  (per-sumtree writes back after every batch).
+
 The pieces that need no Ray are plain functions and classes, tested on their own:
 ``actor_epsilons``, ``block_td_errors``, ``get_weights`` / ``set_weights``, ``ApexActor`` and
-``ReplayServer``. ``train_apex`` puts them on Ray.
-
-On this 2-core machine the learner keeps the replay ratio of the other variants (one gradient
-step of ``batch_size`` per ``train_every`` env steps, summed over actors): it waits for data
-when it is ahead, and actors wait for the learner when they are more than one block each
-ahead, so an apex run and a per-sumtree run take the same number of gradient steps per env
-step and their curves compare in env steps. Ape-X proper lets both run free.
+``ReplayServer``. ``train_apex`` puts them on Ray, the actors spread over the cluster's nodes
+(``scheduling_strategy="SPREAD"``; Ray's default would fill the driver's node first).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -44,6 +63,7 @@ import torch
 from ._checks import positive_int, real
 from .agent import Agent, epsilon_greedy, seed_everything
 from .config import Config
+from .nstep import NStepBuffer
 from .protocol import ReplayMemory
 from .recorder import RunRecorder, TrainResult
 from .replay import Batch, warm_up_kernels
@@ -100,6 +120,15 @@ class Block:
     episodes: list[tuple[int, float, int]] = field(default_factory=list)
     epsilon: float = 0.0
     weights_version: int = 0  # the version of the weights that acted and computed |δ|
+    # (n,) γ^k of each n-step transition (None: one-step transitions, discount γ)
+    discounts: np.ndarray | None = None
+    # env steps the block covers; with n-step returns up to n−1 of its steps wait in the
+    # actor for their window of rewards, so len(block) may differ from env_steps
+    env_steps: int = -1
+
+    def __post_init__(self) -> None:
+        if self.env_steps < 0:
+            self.env_steps = len(self)
 
     def __len__(self) -> int:
         return int(self.actions.shape[0])
@@ -112,11 +141,13 @@ def block_td_errors(
     rewards: np.ndarray,
     next_obs: np.ndarray,
     terminated: np.ndarray,
+    discounts: np.ndarray | None = None,
 ) -> np.ndarray:
     """|δ_i| of a block of transitions under ``agent``'s networks, with no learning.
 
-    δ_i = y_i − Q(s_i, a_i), y_i = r_i + γ·(1 − terminated_i)·Q_target(s'_i, argmax_a
-    Q(s'_i, a)) (Double DQN; plain DQN's max if ``agent.config.variant == "dqn"``). Only a
+    δ_i = y_i − Q(s_i, a_i), y_i = r_i + γ_i·(1 − terminated_i)·Q_target(s'_i, argmax_a
+    Q(s'_i, a)) (Double DQN; plain DQN's max if ``agent.config.variant == "dqn"``), with
+    γ_i = ``discounts[i]`` (γ^k of an n-step transition) or γ when ``discounts`` is None. Only a
     termination stops the bootstrap: a transition cut by the time limit keeps it. This is the
     agent's own TD-error code (``Agent.td_errors``), run on the block as one batch.
     """
@@ -128,6 +159,7 @@ def block_td_errors(
         terminated=np.ascontiguousarray(terminated, dtype=bool),
         weights=np.ones(len(actions)),
         indices=np.arange(len(actions)),
+        discounts=None if discounts is None else np.asarray(discounts, dtype=np.float64),
     )
     return agent.td_errors(batch)
 
@@ -179,6 +211,7 @@ class ApexActor:
         self.obs, _ = self.env.reset(seed=int(seeds[1]))  # seeded once
         self.episode_return, self.episode_len = 0.0, 0
         self.steps = 0
+        self.nstep = NStepBuffer(config.n_step, config.gamma) if config.n_step > 1 else None
 
     def set_weights(self, weights: dict[str, Any] | None) -> None:
         """Load new weights (None or an older/equal version: keep the current ones)."""
@@ -187,7 +220,11 @@ class ApexActor:
             self.version = weights["version"]
 
     def collect(self, n_steps: int, weights: dict[str, Any] | None = None) -> Block:
-        """``n_steps`` env steps with ε_i-greedy actions, as a Block with initial |δ|."""
+        """``n_steps`` env steps with ε_i-greedy actions, as a Block with initial |δ|.
+
+        With ``config.n_step`` = n > 1 the block holds the n-step transitions these steps
+        complete (``prdqn_lib.nstep.NStepBuffer``, which carries an unfinished window over to
+        the next block), each with its γ^k in ``Block.discounts``."""
         n = positive_int(n_steps, "n_steps")
         self.set_weights(weights)
         dim = self.obs.shape[0]
@@ -196,14 +233,29 @@ class ApexActor:
         actions = np.empty(n, dtype=np.int64)
         rewards = np.empty(n, dtype=np.float32)
         terminated = np.empty(n, dtype=bool)
+        discounts = np.empty(n, dtype=np.float64)
         episodes = []
+        k = 0  # transitions so far (n-step: at most one per env step while an episode runs)
         for t in range(n):
             greedy = lambda: self.agent.greedy_actions(self.obs[None])[0]  # noqa: E731
             action = epsilon_greedy(self.rng, self.epsilon, self.n_actions, greedy)
             nxt, reward, term, trunc, _ = self.env.step(action)
-            obs[t], actions[t], rewards[t], next_obs[t], terminated[t] = (
-                self.obs, action, reward, nxt, term
-            )  # fmt: skip
+            if self.nstep is None:
+                obs[k], actions[k], rewards[k], next_obs[k], terminated[k] = (
+                    self.obs, action, reward, nxt, term
+                )  # fmt: skip
+                k += 1
+            else:
+                for tr in self.nstep.push(self.obs, action, reward, nxt, term, trunc):
+                    if k == len(actions):  # an episode's end emits up to n at once: grow
+                        obs, next_obs, actions, rewards, terminated, discounts = (
+                            np.concatenate([x, x[: len(x)]])
+                            for x in (obs, next_obs, actions, rewards, terminated, discounts)
+                        )
+                    obs[k], actions[k], rewards[k], next_obs[k], terminated[k], discounts[k] = (
+                        tr.obs, tr.action, tr.reward, tr.next_obs, tr.terminated, tr.discount
+                    )  # fmt: skip
+                    k += 1
             self.episode_return += float(reward)
             self.episode_len += 1
             if term or trunc:
@@ -213,9 +265,30 @@ class ApexActor:
             else:
                 self.obs = nxt
         self.steps += n
-        td = block_td_errors(self.agent, obs, actions, rewards, next_obs, terminated)
+        obs, next_obs, actions, rewards, terminated = (
+            obs[:k], next_obs[:k], actions[:k], rewards[:k], terminated[:k]
+        )  # fmt: skip
+        disc = None if self.nstep is None else discounts[:k]
+        td = block_td_errors(self.agent, obs, actions, rewards, next_obs, terminated, disc)
         return Block(obs, actions, rewards, next_obs, terminated, td, episodes, self.epsilon,
-                     self.version)  # fmt: skip
+                     self.version, disc, n)  # fmt: skip
+
+    def run(self, replay: Any, budget: int, block_size: int) -> int:
+        """Free mode: collect ``budget`` env steps in blocks of ``block_size`` and add each
+        block to the Ray replay actor ``replay`` as soon as it is full, loading the newer
+        weights the replay hands back (the learner publishes them there). Returns the env
+        steps collected. Runs until done; the learner stops it early with ``ray.kill``."""
+        import ray
+
+        budget = positive_int(budget, "budget")
+        block_size = positive_int(block_size, "block_size")
+        done = 0
+        while done < budget:
+            n = min(block_size, budget - done)
+            block = self.collect(n)
+            self.set_weights(ray.get(replay.add_block.remote(block)))
+            done += n
+        return done
 
     def collect_into(
         self, replay: Any, n_steps: int, weights: dict[str, Any] | None = None
@@ -229,11 +302,17 @@ class ApexActor:
         ray.get(replay.add_block.remote(block))
         empty = np.empty(0)
         return dataclasses.replace(block, obs=empty, next_obs=empty, rewards=empty,
-                                   terminated=empty, td_errors=empty,
+                                   terminated=empty, td_errors=empty, discounts=None,
                                    actions=np.empty(len(block), dtype=np.int8))  # fmt: skip
 
     def ready(self) -> bool:
         return True
+
+    def node_id(self) -> str:
+        """The Ray node this actor runs on (where SPREAD put it)."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
 
     def close(self) -> None:
         self.env.close()
@@ -241,8 +320,16 @@ class ApexActor:
 
 class ReplayServer:
     """The central replay: the variant's memory (any ``ReplayMemory``; apex's registry entry
-    gives per-sumtree's ``PrioritizedReplay``) that takes blocks with given priorities and
-    serves several batches per call (fewer round trips between processes).
+    gives per-sumtree's ``PrioritizedReplay``, a ring that overwrites its oldest transitions
+    once full) that takes blocks with given priorities and serves several batches per call
+    (fewer round trips between processes).
+
+    In free mode it is also where the learner publishes its weights (``publish``: an actor gets
+    the newer ones back from ``add_block``) and where the learner reads how many env steps the
+    actors have done and which episodes ended (``status``, ``learn_step``): nobody waits for
+    anybody but the memory itself. There β follows the run's env steps rather than the
+    learner's sample calls, since a free learner's number of gradient steps is not known in
+    advance.
 
     Args:
         config: the run's Config (its variant's memory factory, capacity, α, β, ε, seed).
@@ -250,16 +337,67 @@ class ReplayServer:
 
     def __init__(self, config: Config) -> None:
         torch.set_num_threads(1)
+        self.config = config
         self.memory: ReplayMemory = make_memory(config)
         warm_up_kernels()
-        self.added = 0
+        self.added = 0  # transitions added (more than the capacity once the ring wraps)
+        self.env_steps = 0  # env steps of the blocks added, summed over actors
+        self.weights: dict[str, Any] | None = None  # the latest published (free mode)
+        # when each slot was last written (the `added` count before it), and the batches
+        # served but not yet written back, oldest first: (size, `added` when drawn). A |δ|
+        # that comes back for a slot overwritten since it was drawn belongs to an evicted
+        # transition and is dropped, not given to the new one
+        self._written_at = np.full(self.memory.capacity, -1, dtype=np.int64)
+        self._served: collections.deque[tuple[int, int]] = collections.deque()
+        self.stale_dropped = 0  # write-backs dropped that way
+        # (env step of the run, return, length, ε) of episodes not yet read by the learner
+        self.new_episodes: list[tuple[int, float, int, float]] = []
 
-    def add_block(self, block: Block) -> int:
-        """Store the block's transitions at p = (|δ| + ε)^α. Returns len(memory)."""
-        self.memory.add_batch(block.obs, block.actions, block.rewards, block.next_obs,
-                              block.terminated, block.td_errors)  # fmt: skip
+    def add_block(self, block: Block) -> dict[str, Any] | None:
+        """Store the block's transitions at p = (|δ| + ε)^α; record its episodes at their step
+        of the run. Returns the published weights if newer than the block's, else None."""
+        if len(block):
+            idx = self.memory.add_batch(block.obs, block.actions, block.rewards, block.next_obs,
+                                  block.terminated, block.td_errors,
+                                  **({} if block.discounts is None
+                                     else {"discounts": block.discounts}))  # fmt: skip
+            self._written_at[np.asarray(idx)] = self.added + np.arange(len(block))
+        for t, ret, length in block.episodes:
+            self.new_episodes.append((self.env_steps + t + 1, ret, length, block.epsilon))
         self.added += len(block)
-        return len(self.memory)
+        self.env_steps += block.env_steps
+        if self.weights is not None and self.weights["version"] > block.weights_version:
+            return self.weights
+        return None
+
+    def publish(self, weights: dict[str, Any]) -> None:
+        """Keep ``weights`` (``get_weights``) for the actors' next blocks."""
+        self.weights = weights
+
+    def status(self) -> tuple[int, list[tuple[int, float, int, float]]]:
+        """(env steps so far, the episodes that ended since the last call)."""
+        episodes, self.new_episodes = self.new_episodes, []
+        return self.env_steps, episodes
+
+    def _pace_beta(self) -> None:
+        beta_schedule = getattr(self.memory, "beta_schedule", None)
+        if beta_schedule is not None:  # β(env steps) on the schedule's own axis
+            frac = min(1.0, self.env_steps / self.config.total_steps)
+            self.memory.sample_calls = int(frac * beta_schedule.steps)  # type: ignore[attr-defined]
+
+    def learn_step(
+        self,
+        indices: np.ndarray | None,
+        td_errors: np.ndarray | None,
+        n_batches: int,
+        batch_size: int,
+    ) -> tuple[list[Batch], float, int, list[tuple[int, float, int, float]]]:
+        """Free mode's one call per fetch: ``update_and_sample``, then ``status``.
+
+        Returns (batches, seconds in the memory, env steps so far, new episodes)."""
+        self._pace_beta()
+        batches, seconds = self.update_and_sample(indices, td_errors, n_batches, batch_size)
+        return (batches, seconds, *self.status())
 
     def update_and_sample(
         self,
@@ -273,15 +411,39 @@ class ReplayServer:
         Returns the batches and the seconds spent in the memory (the replay share)."""
         t0 = time.perf_counter()
         if indices is not None and len(indices):
-            self.memory.update_priorities(indices, td_errors)
+            self._write_back(indices, td_errors)
         batches = [self.memory.sample(batch_size) for _ in range(n_batches)]
+        self._served.extend((len(b.indices), self.added) for b in batches)
         return batches, time.perf_counter() - t0
 
     def update(self, indices: np.ndarray, td_errors: np.ndarray) -> float:
         t0 = time.perf_counter()
         if len(indices):
-            self.memory.update_priorities(indices, td_errors)
+            self._write_back(indices, td_errors)
         return time.perf_counter() - t0
+
+    def _write_back(self, indices: np.ndarray, td_errors: Any) -> None:
+        """New |δ| of served batches, oldest first, minus those of evicted transitions."""
+        indices = np.asarray(indices)
+        drawn_at = np.empty(len(indices), dtype=np.int64)
+        k = 0
+        while k < len(indices) and self._served:
+            size, stamp = self._served.popleft()
+            drawn_at[k : k + size] = stamp
+            k += size
+        if k != len(indices):  # not the served batches in order: nothing to check against
+            self._served.clear()
+            self.memory.update_priorities(indices, td_errors)
+            return
+        keep = self._written_at[indices] < drawn_at
+        self.stale_dropped += int(len(indices) - keep.sum())
+        if keep.all():
+            self.memory.update_priorities(indices, td_errors)
+        elif keep.any():
+            self.memory.update_priorities(indices[keep], np.asarray(td_errors)[keep])
+
+    def get_stale_dropped(self) -> int:
+        return self.stale_dropped
 
     def get_memory(self) -> ReplayMemory:
         return self.memory
@@ -393,10 +555,12 @@ def train_apex(
 ) -> TrainResult:
     """Train Ape-X with ``config.actors`` actors on Ray for ``config.total_steps`` env steps.
 
-    Env steps are counted over all actors. The learner (this process) takes the same gradient
-    steps per env step as per-sumtree (see the module docstring) and evaluates greedily every
-    ``eval_every`` env steps on exactly those step counts: actors are held at each evaluation
-    point until the learner has caught up. Evaluation, best checkpoint, History and stop
+    Env steps are counted over all actors. In ``config.apex_mode == "free"`` actors and
+    learner (this process) run at their own rates and the learner evaluates greedily when the
+    env-step count crosses each multiple of ``eval_every`` (labelled with that count); in
+    ``"paced"`` the learner takes the same gradient steps per env step as per-sumtree and
+    evaluates on exactly every ``eval_every`` env steps, actors held at each evaluation point
+    until it has caught up (see the module docstring). Evaluation, best checkpoint, History and stop
     signals are ``prdqn_lib.recorder.RunRecorder``'s, as in every loop;
     ``history.startup_seconds`` is Ray's start-up and the actors' creation, which
     ``train_seconds`` (and so env steps/s) exclude.
@@ -434,17 +598,20 @@ def train_apex(
     try:
         with ray_session(ray_address, num_cpus=max(os.cpu_count() or 1, cfg.actors)):
             try:
-                # actors reserve a CPU each (so a cluster spreads them); the replay is light
-                remote_actor = ray.remote(num_cpus=1)(ApexActor)
+                # actors reserve a CPU each and are spread over the cluster's nodes (Ray's
+                # default packs the driver's node first); the replay is light
+                remote_actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(ApexActor)
                 remote_replay = ray.remote(num_cpus=0)(ReplayServer)
                 weights_ref = ray.put(get_weights(agent, 0))
                 replay = remote_replay.remote(cfg)
                 actors = [remote_actor.remote(cfg, i, float(epsilons[i]), weights_ref)
                           for i in range(cfg.actors)]  # fmt: skip
-                ray.get([a.ready.remote() for a in actors] + [replay.size.remote()])
+                nodes = ray.get([a.node_id.remote() for a in actors] + [replay.size.remote()])
+                recorder.history.loop_stats["actor_nodes"] = len(set(nodes[:-1]))
                 recorder.history.startup_seconds = time.perf_counter() - t_begin
-                learner = _Learner(cfg, agent, recorder, actors, replay, weights_ref,
-                                   batches_per_call)  # fmt: skip
+                kind = _FreeLearner if cfg.apex_mode == "free" else _Learner
+                learner = kind(cfg, agent, recorder, actors, replay, weights_ref,
+                               batches_per_call)  # fmt: skip
                 with recorder:
                     learner.run()
                 memory = None
@@ -462,7 +629,7 @@ def train_apex(
 
 
 class _Learner:
-    """The learner's loop (see ``train_apex``): hands out blocks, learns at per-sumtree's
+    """The paced learner's loop (see ``train_apex``): hands out blocks, learns at per-sumtree's
     replay ratio, records episodes and evaluations through the run's recorder."""
 
     def __init__(self, cfg: Config, agent: Agent, recorder: RunRecorder, actors: list[Any],
@@ -567,3 +734,103 @@ class _Learner:
             elif self.done >= total and caught_up:
                 break
         self.flush_priorities()
+
+
+def _budgets(total: int, n_actors: int) -> list[int]:
+    """Each actor's share of the run's env steps (the first ones take the remainder)."""
+    share, extra = divmod(total, n_actors)
+    return [share + (i < extra) for i in range(n_actors)]
+
+
+class _FreeLearner:
+    """The free learner's loop (see ``train_apex``): starts every actor on its share of the
+    budget, then learns as fast as it can, prefetching the next batches while it learns from
+    the current ones, and records episodes and evaluations as the env-step count passes them."""
+
+    def __init__(self, cfg: Config, agent: Agent, recorder: RunRecorder, actors: list[Any],
+                 replay: Any, weights_ref: Any, batches_per_call: int) -> None:  # fmt: skip
+        self.cfg, self.agent, self.recorder = cfg, agent, recorder
+        self.actors, self.replay = actors, replay
+        self.k = batches_per_call
+        self.version = 0
+        self.done = 0  # env steps the replay has received, summed over actors
+        self.loss_sum, self.loss_count = 0.0, 0
+        self.idle_seconds = 0.0  # the learner waiting for data (before learning_starts only)
+        self.wait_seconds = 0.0  # ... waiting for its prefetched batches (after it)
+
+    def record(self, env_steps: int, episodes: list[tuple[int, float, int, float]]) -> None:
+        for step, ret, length, eps in episodes:
+            loss = self.loss_sum / self.loss_count if self.loss_count else float("nan")
+            self.recorder.episode_done(step, ret, length, loss, eps)
+            self.loss_sum, self.loss_count = 0.0, 0
+        self.done = env_steps
+        self.recorder.advance(env_steps)
+
+    def publish(self) -> None:
+        self.version += 1
+        self.replay.publish.remote(get_weights(self.agent, self.version))  # no wait
+
+    def run(self) -> None:
+        import ray
+
+        cfg, agent, recorder = self.cfg, self.agent, self.recorder
+        self.replay.publish.remote(get_weights(agent, 0))
+        budgets = _budgets(cfg.total_steps, len(self.actors))
+        runs = {a.run.remote(self.replay, b, cfg.apex_block): i
+                for i, (a, b) in enumerate(zip(self.actors, budgets, strict=True))}  # fmt: skip
+        next_eval = cfg.eval_every
+        warm = max(cfg.learning_starts, cfg.batch_size)
+        fetch = None  # the prefetched call: (batches, seconds, env steps, episodes)
+        idx: list[np.ndarray] = []
+        td: list[np.ndarray] = []
+        while True:
+            if runs:  # an actor that failed raises here; one that finished leaves the set
+                finished, _ = ray.wait(list(runs), num_returns=len(runs), timeout=0)
+                for ref in finished:
+                    ray.get(ref)
+                    runs.pop(ref)
+            if fetch is None and self.done < warm:  # warming up: wait for data
+                t0 = time.perf_counter()
+                self.record(*ray.get(self.replay.status.remote()))
+                if self.done < warm:
+                    if not runs:
+                        raise RuntimeError(f"the actors stopped after {self.done} env steps, "
+                                           f"before learning_starts={warm}")  # fmt: skip
+                    time.sleep(0.005)
+                self.idle_seconds += time.perf_counter() - t0
+            else:
+                if fetch is None:
+                    fetch = self.replay.learn_step.remote(None, None, self.k, cfg.batch_size)
+                t0 = time.perf_counter()
+                batches, seconds, env_steps, episodes = ray.get(fetch)
+                self.wait_seconds += time.perf_counter() - t0
+                recorder.replay_time += seconds
+                back_idx = np.concatenate(idx) if idx else None
+                back_td = np.concatenate(td) if td else None
+                idx, td = [], []
+                # the next batches are drawn while these are learned from
+                fetch = self.replay.learn_step.remote(back_idx, back_td, self.k, cfg.batch_size)
+                for batch in batches:
+                    loss, td_new = agent.update(_writable(batch))
+                    idx.append(batch.indices)
+                    td.append(td_new)
+                    self.loss_sum += loss
+                    self.loss_count += 1
+                    if agent.updates % cfg.apex_sync_every == 0:
+                        self.publish()
+                self.record(env_steps, episodes)
+            if self.done >= next_eval:
+                recorder.evaluate(self.done, agent)
+                next_eval = (self.done // cfg.eval_every + 1) * cfg.eval_every
+            if self.done >= cfg.total_steps and not runs:
+                break
+        if fetch is not None:
+            ray.get(fetch)  # its batches are not learned from; their draw is not written back
+        if idx:
+            back = self.replay.update.remote(np.concatenate(idx), np.concatenate(td))
+            recorder.replay_time += ray.get(back)
+        recorder.history.loop_stats.update(
+            warmup_wait_seconds=self.idle_seconds, fetch_wait_seconds=self.wait_seconds,
+            stale_writebacks_dropped=ray.get(self.replay.get_stale_dropped.remote()),
+            weight_versions=self.version,
+        )  # fmt: skip

@@ -75,7 +75,7 @@ class Config:
     eval_every: int = 1_000  # env steps between greedy evaluations
     eval_episodes: int = 10  # greedy episodes per evaluation (mean return reported)
     num_threads: int = 1  # torch threads: 1 is fastest for these tiny networks on a CPU
-    # apex (Ape-X on Ray, prdqn_lib.apex): per-sumtree's memory and learner, fed by N actors.
+    # apex (Ape-X on Ray, prdqn_lib.apex): per-sumtree's memory and agent, fed by N actors.
     # Actor i explores with a fixed ε_i = apex_eps^(1 + apex_eps_alpha·i/(N−1)) (Ape-X's 0.4
     # and 7) instead of the decaying schedule above; the eps_* fields are unused by apex
     actors: int = 2  # apex: actor processes, each with its own env, ε_i and network copy
@@ -83,6 +83,11 @@ class Config:
     apex_eps_alpha: float = 7.0  # apex: spread of the exponents (the last actor gets ε^(1+α))
     apex_block: int = 50  # apex: transitions per block an actor sends (Ape-X's local buffer)
     apex_sync_every: int = 50  # apex: learner updates between weight publications to actors
+    # apex: "free" = Ape-X proper: actors, replay and learner each at their own rate (the
+    # learner never waits for data once warm; the replay ratio that results is measured);
+    # "paced" = the learner keeps per-sumtree's replay ratio and every evaluation waits for it
+    # (the like-for-like comparison with the single-process variants)
+    apex_mode: str = "free"
 
     def __post_init__(self) -> None:
         self._check_types()
@@ -128,6 +133,8 @@ class Config:
         for name in ("eps_start", "eps_end", "beta", "beta_final", "apex_eps"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+        if self.apex_mode not in ("free", "paced"):
+            raise ValueError(f"apex_mode must be 'free' or 'paced', got {self.apex_mode!r}")
         if self.loss not in ("huber", "mse"):
             raise ValueError(f"loss must be 'huber' or 'mse', got {self.loss!r}")
         for name in ("max_grad_norm", "alpha", "apex_eps_alpha"):
@@ -182,14 +189,6 @@ class Config:
                 f"q_max={self.q_max} is below q_min={self.q_min}: the bound on the bootstrapped "
                 f"value needs q_min < q_max (equal values switch it off)"
             )
-        if self.n_step > 1:
-            from .variants import get_variant
-
-            if get_variant(self.variant).loop is not None:
-                raise ValueError(
-                    f"n_step={self.n_step} is not supported by variant={self.variant!r}: its "
-                    f"actors send one-step transitions (use n_step=1)"
-                )
         if self.batch_size > self.buffer_size:
             raise ValueError(
                 f"batch_size={self.batch_size} is larger than buffer_size={self.buffer_size}: "

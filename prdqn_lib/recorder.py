@@ -111,6 +111,9 @@ class History:
     interrupted: bool = False
     startup_seconds: float = 0.0  # before the loop, in neither time above (apex: Ray start-up)
     stop_signal: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM, ...)
+    gradient_steps: int = 0  # the learner's updates (set at the end of the run)
+    # what only one loop measures (apex: the learner's waits, write-backs dropped), by name
+    loop_stats: dict[str, float] = field(default_factory=dict)
 
     @property
     def eval_steps(self) -> np.ndarray:
@@ -231,6 +234,14 @@ def run_summary(config: Config, history: History) -> dict[str, Any]:
         "replay_share": history.replay_share,
         "train_seconds": history.train_seconds,
         "startup_seconds": history.startup_seconds,
+        "gradient_steps": history.gradient_steps,
+        # transitions replayed per env step: B·updates / env steps (per-sumtree: 128/2 = 64)
+        "replay_ratio": (
+            config.batch_size * history.gradient_steps / history.env_steps
+            if history.env_steps
+            else None
+        ),  # fmt: skip
+        **({"loop": dict(history.loop_stats)} if history.loop_stats else {}),
     }
 
 
@@ -374,5 +385,6 @@ class RunRecorder:
     def result(self, agent: Agent, memory: Any, env_steps: int) -> TrainResult:
         """The TrainResult after the block: the agent, History, memory and best agent."""
         self.history.env_steps = env_steps
+        self.history.gradient_steps = agent.updates
         best = None if self.best_weights is None else agent_from_snapshot(agent, self.best_weights)
         return TrainResult(agent, self.history, self.config, memory, best)

@@ -251,8 +251,12 @@ register(Variant(
     description="Ape-X: --actors actors on Ray feeding one SumTree PER learner",
     memory=proportional_memory,
     memory_label="Ape-X on Ray: `--actors` N actor processes (fixed ε_i = 0.4^(1+7i/(N−1)), "
-                 "actor-side \\|δ\\|) feed one `PrioritizedReplay` held by a Ray actor; the "
-                 "learner keeps per-sumtree's replay ratio",
+                 "actor-side \\|δ\\|, 3-step returns) feed one `PrioritizedReplay` held by a Ray "
+                 "actor; a dueling learner runs free (`apex_mode=paced`: at per-sumtree's "
+                 "replay ratio)",
     loop="prdqn_lib.apex:train_apex",
     style={"color": OKABE_ITO["vermillion"], "ls": (0, (3, 1, 1, 1))},
+    # Ape-X DQN's learner (Horgan et al., 2018), not a sweep's winner: 3-step returns, a
+    # dueling head, IS weights with PER's β from 0.4 to 1; --preset shared: one-step, plain MLP
+    preset={"n_step": 3, "dueling": True, "beta": 0.4, "beta_final": 1.0},
 ))  # fmt: skip

@@ -13,8 +13,10 @@ from prdqn_lib import PrioritizedReplay
 from prdqn_lib.agent import Agent
 from prdqn_lib.apex import (
     ApexActor,
+    Block,
     ReplayServer,
     _allowed_updates,
+    _budgets,
     actor_epsilons,
     block_td_errors,
     check_ray_address,
@@ -330,9 +332,10 @@ def test_replay_server_adds_blocks_and_writes_priorities_back():
     cfg = Config(variant="apex", seed=0, buffer_size=256)
     server = ReplayServer(cfg)
     actor = ApexActor(cfg, 0, 0.4, get_weights(Agent(4, 2, cfg)))
-    for _ in range(3):
-        assert server.add_block(actor.collect(50)) == len(server.memory)
-    assert server.size() == 150 and server.added == 150
+    for k in range(3):
+        assert server.add_block(actor.collect(50)) is None  # no weights published to hand back
+        assert len(server.memory) == 50 * (k + 1)
+    assert server.size() == 150 and server.added == 150 and server.env_steps == 150
     batches, seconds = server.update_and_sample(None, None, 3, 16)
     assert len(batches) == 3 and all(len(b) == 16 for b in batches) and seconds >= 0
     idx = np.concatenate([b.indices for b in batches])
@@ -388,3 +391,144 @@ def test_train_apex_refuses_a_variant_whose_loop_is_not_it():
 
     with pytest.raises(ValueError, match="config.variant must be one whose loop is train_apex"):
         train_apex(Config(variant="per-sumtree", total_steps=1_000), progress=False)
+
+
+# ------------------------------------------------------------- the paper's learner, free mode
+
+
+def brute_force_n_step(rewards, next_obs, terminated, ends, n, gamma):
+    """n-step transitions of a stream of one-step ones, from the definitions: for each step t
+    of an episode ending at step e (inclusive), k = min(n, e − t + 1), R = Σ_{j<k} γ^j r_{t+j},
+    bootstrapping from next_obs[t+k−1]; terminal iff step t+k−1 terminated; discount γ^k.
+    Steps whose window is still open at the end of the stream are not emitted."""
+    out, start = [], 0
+    for e in [*ends, len(rewards) - 1]:
+        for t in range(start, e + 1):
+            k = min(n, e - t + 1)
+            if t + k - 1 == e and e == len(rewards) - 1 and e not in ends and k < n:
+                continue  # the stream stopped inside the window
+            ret = sum(gamma**j * rewards[t + j] for j in range(k))
+            out.append((t, ret, next_obs[t + k - 1], terminated[t + k - 1], gamma**k))
+        start = e + 1
+    return out
+
+
+def test_actor_sends_the_n_step_transitions_of_its_own_steps():
+    """Two actors with the same seed, weights and ε take the same steps; the n = 3 one's blocks
+    are the brute-force 3-step transitions of the n = 1 one's, across block boundaries, with
+    their γ^k, their |δ| under the actor's network, and env_steps = the block's steps."""
+    one = Config(variant="apex", seed=4)
+    three = dataclasses.replace(one, n_step=3)
+    weights = get_weights(Agent(4, 2, one))
+    a1, a3 = ApexActor(one, 0, 0.4, weights), ApexActor(three, 0, 0.4, weights)
+    b1 = [a1.collect(50) for _ in range(6)]
+    b3 = [a3.collect(50) for _ in range(6)]
+    assert all(b.env_steps == 50 for b in b1 + b3) and all(b.discounts is None for b in b1)
+    assert [len(b) for b in b3] != [50] * 6  # windows cross blocks: the counts differ
+    cat = {f: np.concatenate([getattr(b, f) for b in b1]) for f in
+           ("obs", "actions", "rewards", "next_obs", "terminated")}  # fmt: skip
+    ends = [50 * k + t for k, b in enumerate(b1) for t, _, _ in b.episodes]
+    expected = brute_force_n_step(cat["rewards"], cat["next_obs"], cat["terminated"], ends, 3,
+                                  one.gamma)  # fmt: skip
+    got = {f: np.concatenate([getattr(b, f) for b in b3]) for f in
+           ("obs", "actions", "rewards", "next_obs", "terminated", "discounts")}  # fmt: skip
+    assert len(got["actions"]) == len(expected)
+    for k, (t, ret, nxt, term, disc) in enumerate(expected):
+        np.testing.assert_array_equal(got["obs"][k], cat["obs"][t])
+        assert got["actions"][k] == cat["actions"][t]
+        assert got["rewards"][k] == pytest.approx(ret, rel=1e-6)
+        np.testing.assert_array_equal(got["next_obs"][k], nxt)
+        assert got["terminated"][k] == term and got["discounts"][k] == pytest.approx(disc)
+    for b in b3:  # |δ| under the actor's own networks, with each transition's γ^k
+        np.testing.assert_allclose(
+            b.td_errors,
+            block_td_errors(
+                a3.agent, b.obs, b.actions, b.rewards, b.next_obs, b.terminated, b.discounts
+            ),
+        )
+
+
+def test_server_stores_n_step_discounts_and_samples_them():
+    cfg = Config.preset("apex", seed=0, buffer_size=512)
+    assert cfg.n_step == 3 and cfg.dueling and (cfg.beta, cfg.beta_final) == (0.4, 1.0)
+    server = ReplayServer(cfg)
+    actor = ApexActor(cfg, 0, 0.4, get_weights(Agent(4, 2, cfg)))
+    for _ in range(4):
+        server.add_block(actor.collect(50))
+    (batch,), _ = server.update_and_sample(None, None, 1, 64)
+    stored = server.memory.transitions(batch.indices)
+    np.testing.assert_array_equal(batch.discounts, stored.discounts)
+    assert set(np.round(batch.discounts / cfg.gamma**3, 9)) <= {
+        1.0,
+        round(cfg.gamma**-1, 9),
+        round(cfg.gamma**-2, 9),
+    }
+
+
+def test_server_evicts_the_oldest_and_drops_write_backs_of_evicted_transitions():
+    """FIFO eviction: past capacity the memory holds exactly the newest transitions. A |δ|
+    written back for a slot that was overwritten after its batch was drawn is dropped (the
+    new transition keeps its own priority); the others are written."""
+    cfg = Config(variant="apex", seed=1, buffer_size=64, batch_size=16)
+    server = ReplayServer(cfg)
+    actor = ApexActor(cfg, 0, 0.4, get_weights(Agent(4, 2, cfg)))
+    blocks = [actor.collect(16) for _ in range(4)]  # 64: full
+    for b in blocks:
+        server.add_block(b)
+    (batch,), _ = server.update_and_sample(None, None, 1, 16)
+    newer = [actor.collect(16) for _ in range(2)]  # 32 more: the ring overwrites slots 0–31
+    for b in newer:
+        server.add_block(b)
+    kept = np.concatenate([b.obs for b in blocks[2:]] + [b.obs for b in newer])
+    stored = server.memory.transitions(np.arange(64)).obs
+    np.testing.assert_array_equal(np.sort(stored, axis=0), np.sort(kept, axis=0))
+    before = server.memory.tree.priorities(np.arange(64)).copy()
+    server.update(batch.indices, np.full(16, 50.0))
+    after = server.memory.tree.priorities(np.arange(64))
+    evicted = batch.indices < 32
+    top = (50.0 + cfg.priority_eps) ** cfg.alpha
+    np.testing.assert_allclose(after[batch.indices[~evicted]], top)
+    np.testing.assert_array_equal(after[batch.indices[evicted]], before[batch.indices[evicted]])
+    assert evicted.any() and not evicted.all()  # the draw has both kinds (seed 1)
+    assert server.stale_dropped == int(evicted.sum())
+
+
+def test_server_hands_newer_weights_back_records_episodes_and_paces_beta_by_env_steps():
+    cfg = Config.preset("apex", seed=2, total_steps=1000, buffer_size=1000, learning_starts=0)
+    server = ReplayServer(cfg)
+    agent = Agent(4, 2, cfg)
+    actor = ApexActor(cfg, 0, 0.4, get_weights(agent, 0))
+    server.publish(get_weights(agent, 3))
+    block = actor.collect(100)
+    assert block.weights_version == 0 and server.add_block(block)["version"] == 3
+    actor.set_weights(get_weights(agent, 3))
+    second = actor.collect(100)
+    assert server.add_block(second) is None  # the actor's are as new
+    steps, episodes = server.status()
+    assert steps == 200 and server.status() == (200, [])  # read once
+    expected = [t + 1 for t, _, _ in block.episodes] + [100 + t + 1 for t, _, _ in second.episodes]
+    assert [e[0] for e in episodes] == expected and len(expected) > 2
+    assert [e[1:3] for e in episodes] == [(r, n) for b in (block, second)
+                                          for _, r, n in b.episodes]  # fmt: skip
+    assert all(e[3] == 0.4 for e in episodes)
+    for _ in range(3):
+        server.add_block(actor.collect(100))  # 500 of 1000 env steps
+    server.learn_step(None, None, 1, 32)
+    # the β of that draw: halfway along 0.4 → 1 by env steps (the sample call counts one)
+    assert server.memory.beta == pytest.approx(0.7, abs=2 / cfg.gradient_steps + 1e-9)
+
+
+def test_budgets_split_the_run_between_actors():
+    for total, n in ((50_000, 2), (10, 3), (7, 7), (1001, 4)):
+        b = _budgets(total, n)
+        assert sum(b) == total and max(b) - min(b) <= 1 and len(b) == n
+
+
+def test_an_empty_block_is_accepted():
+    cfg = Config(variant="apex", seed=0)
+    server = ReplayServer(cfg)
+    obs = np.empty((0, 4), np.float32)
+    empty = Block(obs, np.empty(0, np.int64), np.empty(0, np.float32), obs, np.empty(0, bool),
+                  np.empty(0), env_steps=2)  # fmt: skip
+    server.add_block(empty)
+    assert len(server.memory) == 0 and server.env_steps == 2

@@ -51,7 +51,9 @@ def test_the_registry_presets_are_the_sweeps_winners():
     assert sorted(winners) == sorted(TUNED)  # the sweep finished for every variant
     for v in TUNED:
         assert get_variant(v).preset == winners[v]["overrides"], v
-    assert get_variant("apex").preset == {}  # not tuned in round 3 (its learner is issue 20's)
+    # apex is not tuned: its preset is Ape-X DQN's learner (Horgan et al., 2018)
+    assert get_variant("apex").preset == {"n_step": 3, "dueling": True, "beta": 0.4,
+                                          "beta_final": 1.0}  # fmt: skip
 
 
 def test_the_winners_follow_from_the_committed_table():
@@ -111,8 +113,7 @@ def test_another_variants_preset_and_the_errors():
         Config.preset("nope")
     with pytest.raises(ValueError, match=r"'lrr' is not a field of Config"):
         Config.preset("dqn", lrr=1)
-    with pytest.raises(ValueError, match="n_step=3 is not supported by variant='apex'"):
-        Config.preset("apex", "per-sumtree")
+    assert Config.preset("apex", "per-sumtree").n_step == 3  # apex's actors send n-step
 
 
 def test_a_variant_refuses_a_preset_that_is_not_a_dict():

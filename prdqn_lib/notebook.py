@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["NotebookSetup", "setup"]
+__all__ = ["NotebookSetup", "announce_quick", "setup"]
 
 # Importing Ray in a notebook prints install hints for ipywidgets (from Ray and from tqdm.auto);
 # the series draws no widgets, so a learner should not meet them in notebook 07's first cell.
@@ -52,6 +52,9 @@ def setup(full_steps: int = 20_000, quick_steps: int = 3_000) -> NotebookSetup:
         media.mkdir(exist_ok=True)
     else:
         media = root / "media"
+    steps = quick_steps if quick else full_steps
+    if quick:
+        announce_quick(steps, full_steps)
     return NotebookSetup(
         root=root,
         # 01–04 teach with the one shared Config, so they read its runs; each variant's own
@@ -59,5 +62,30 @@ def setup(full_steps: int = 20_000, quick_steps: int = 3_000) -> NotebookSetup:
         results=root / "benchmarks" / "results" / "learning_shared",
         media=media,
         quick=quick,
-        steps=quick_steps if quick else full_steps,
+        steps=steps,
     )
+
+
+QUICK_NOTICE = (
+    "QUICK MODE (PRDQN_QUICK=1): this notebook trains {quick:,} env steps instead of {full:,}. "
+    "The numbers its training cells print are a short run's; the text quotes the full run "
+    "(the committed outputs). Unset PRDQN_QUICK and re-run to see those."
+)
+
+
+def announce_quick(quick_steps: int, full_steps: int) -> str:
+    """Say visibly that the notebook runs in quick mode (a yellow box in Jupyter, one line
+    elsewhere), so quick outputs are not read against the prose's full-run numbers."""
+    text = QUICK_NOTICE.format(quick=quick_steps, full=full_steps)
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        if get_ipython() is None:
+            raise ImportError
+    except ImportError:
+        print(text)
+        return text
+    display(HTML(f'<div style="background:#fff3cd;border:2px solid #e0a800;padding:8px;'
+                 f'font-weight:bold">{text}</div>'))  # fmt: skip
+    return text

@@ -39,16 +39,24 @@ ARMS = {  # name -> (preset, changes), as in APEX_PROTOCOL.md
 }
 
 
+# APEX_PROTOCOL.md's amendment (exploratory, added after seeing free's first five seeds)
+LONG = {"free-long": ("apex", {"apex_mode": "free", "total_steps": 300_000, "eval_every": 5_000})}
+
+
 def arm_config(arm: str, seed: int, steps: int = STEPS) -> Config:
-    preset, changes = ARMS[arm]
-    return Config.preset("apex", preset, seed=seed, total_steps=steps, buffer_size=CAPACITY,
-                         **changes)  # fmt: skip
+    preset, changes = {**ARMS, **LONG}[arm]
+    changes = {"total_steps": steps, **changes}
+    return Config.preset("apex", preset, seed=seed, buffer_size=CAPACITY, **changes)
 
 
-def jobs(seeds, steps: int, out: Path) -> list[Job]:
-    return [Job("apex", s, steps, str(out / arm / f"seed{s}"),
-                changes_from_shared(arm_config(arm, s, steps)))
-            for s in seeds for arm in ARMS]  # fmt: skip
+def jobs(seeds, steps: int, out: Path, arms=ARMS) -> list[Job]:
+    jobs = []
+    for s in seeds:
+        for arm in arms:
+            cfg = arm_config(arm, s, steps)
+            jobs.append(Job("apex", s, cfg.total_steps, str(out / arm / f"seed{s}"),
+                            changes_from_shared(cfg)))  # fmt: skip
+    return jobs
 
 
 def seed_row(folder: Path) -> dict:
@@ -97,6 +105,8 @@ def report(out: Path) -> dict:
     for arm in ARMS:
         folders = [out / arm / f"seed{s}" for s in SEEDS]
         rows[arm] = [seed_row(f) for f in folders if (f / "summary.json").exists()]
+    long_rows = [seed_row(f) for f in (out / "free-long" / f"seed{s}" for s in SEEDS)
+                 if (f / "summary.json").exists()]  # fmt: skip
     summary = {}
     lines = [
         "# Ape-X: free vs paced mode, and the earlier learner (report seeds 100–109)",
@@ -163,6 +173,29 @@ def report(out: Path) -> dict:
                   f"{t['low']:+.1f} to {t['high']:+.1f}); free faster on {t['free_faster']} "
                   f"seeds, paced on {t['paced_faster']}. An unsolved seed enters as twice the "
                   "largest solved time (its rank only)."]  # fmt: skip
+    if long_rows:
+        n_solved = sum(r["solve"] is not None for r in long_rows)
+        summary["free-long"] = {
+            "n": len(long_rows), "solved": n_solved,
+            "median_solve": med([r["solve"] for r in long_rows]),
+            "median_wall": med([r["wall"] for r in long_rows]),
+            "median_train": med([r["train"] for r in long_rows]),
+            "median_sps": float(np.median([r["sps"] for r in long_rows])),
+            "median_replay_ratio": float(np.median([r["replay_ratio"] for r in long_rows])),
+            "median_updates_per_s": float(np.median([r["updates_per_s"] for r in long_rows])),
+        }  # fmt: skip
+        s = summary["free-long"]
+        lines += ["", "## Exploratory: free mode with 300,000 env steps (`free-long`)", "",
+                  "Added after seeing `free`'s first five seeds (APEX_PROTOCOL.md's amendment): "
+                  "the same arm with `total_steps=300_000` and an evaluation every 5,000 env "
+                  "steps, to see free mode's wall-clock time to solve when data is not the "
+                  "limit. No test; compare with `paced` per seed below.", "",
+                  f"Solved {s['solved']}/{s['n']}; median env steps to solve "
+                  f"{fmt(s['median_solve'])}; median wall-clock s to solve "
+                  f"{fmt(s['median_wall'], 1)} (training s {fmt(s['median_train'], 1)}); env "
+                  f"steps/s {s['median_sps']:,.0f}; replay ratio {s['median_replay_ratio']:.1f}; "
+                  f"learner updates/s {s['median_updates_per_s']:,.0f}."]  # fmt: skip
+        rows = {**rows, "free-long": long_rows}
     lines += ["", "## Every seed", "",
               "| seed | " + " | ".join(f"{a}: steps to solve, wall s" for a in rows) + " |",
               "|---|" + "---|" * len(rows)]  # fmt: skip
@@ -183,11 +216,15 @@ def report(out: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--long", action="store_true",
+                        help="also run the amendment's free-long arm")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS / "apex")
     args = parser.parse_args(argv)
     if not args.report_only:
         try:
             run_jobs(jobs(SEEDS, STEPS, args.out), workers=1, desc="apex runs")
+            if args.long:
+                run_jobs(jobs(SEEDS, STEPS, args.out, LONG), workers=1, desc="free-long runs")
         except KeyboardInterrupt:
             print("interrupted: finished runs are kept", file=sys.stderr)
     s = report(args.out)

@@ -83,6 +83,26 @@ def test_exercises_have_marks_hints_solutions_and_a_check(path):
         assert "find the silent bug" in exercises
 
 
+def collapsed_code(nb: dict) -> list[int]:
+    """Code cells collapsed in JupyterLab (``jupyter.source_hidden``): nbconvert's HTML and
+    GitHub ignore that flag and print them in full."""
+    return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+            and c.get("metadata", {}).get("jupyter", {}).get("source_hidden")]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_code_is_collapsed_so_no_export_prints_hidden_helpers(path):
+    """Drawing helpers live in prdqn_lib.diagrams and are called in one line; a collapsed
+    cell would hide nothing in an export (issue 21 point 21)."""
+    assert collapsed_code(load(path)) == []
+
+
+def test_the_collapsed_check_catches_a_hidden_helper():
+    cell = {"cell_type": "code", "source": ["def draw(): ..."],
+            "metadata": {"jupyter": {"source_hidden": True}}}  # fmt: skip
+    assert collapsed_code({"cells": [{"cell_type": "markdown", "source": []}, cell]}) == [1]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_bar_inside_math_in_a_table_row(path):
     assert table_cells_with_split_math(markdown(load(path))) == []

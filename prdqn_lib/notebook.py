@@ -78,7 +78,7 @@ def announce_quick(quick_steps: int, full_steps: int) -> str:
     elsewhere), so quick outputs are not read against the prose's full-run numbers."""
     text = QUICK_NOTICE.format(quick=quick_steps, full=full_steps)
     try:
-        from IPython import get_ipython
+        from IPython.core.getipython import get_ipython
         from IPython.display import HTML, display
 
         if get_ipython() is None:

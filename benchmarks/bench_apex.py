@@ -102,6 +102,22 @@ def declared_test(rows: dict[str, list[dict]]) -> dict:
             "free_faster": int((x < y).sum()), "paced_faster": int((x > y).sum())}  # fmt: skip
 
 
+def arm_summary(rs: list[dict]) -> dict:
+    """An arm's headline numbers over its seeds (medians; an unsolved seed counts as ∞)."""
+    good, counted = pooled_stability([r["history"] for r in rs])
+    return {"n": len(rs), "solved": sum(r["solve"] is not None for r in rs),
+            "median_solve": med([r["solve"] for r in rs]),
+            "median_wall": med([r["wall"] for r in rs]),
+            "median_train": med([r["train"] for r in rs]),
+            "median_startup": float(np.median([r["startup"] for r in rs])),
+            "median_sps": float(np.median([r["sps"] for r in rs])),
+            "median_replay_ratio": float(np.median([r["replay_ratio"] for r in rs])),
+            "median_updates_per_s": float(np.median([r["updates_per_s"] for r in rs])),
+            "median_updates": float(np.median([r["updates"] for r in rs])),
+            "final_solved": sum(r["final"] >= SOLVED_RETURN for r in rs),
+            "stable": [good, counted]}  # fmt: skip
+
+
 def report(out: Path) -> dict:
     rows = {}
     for arm in ARMS:
@@ -132,18 +148,8 @@ def report(out: Path) -> dict:
     for arm, rs in rows.items():
         if not rs:
             continue
-        good, counted = pooled_stability([r["history"] for r in rs])
-        s = {"n": len(rs), "solved": sum(r["solve"] is not None for r in rs),
-             "median_solve": med([r["solve"] for r in rs]),
-             "median_wall": med([r["wall"] for r in rs]),
-             "median_train": med([r["train"] for r in rs]),
-             "median_startup": float(np.median([r["startup"] for r in rs])),
-             "median_sps": float(np.median([r["sps"] for r in rs])),
-             "median_replay_ratio": float(np.median([r["replay_ratio"] for r in rs])),
-             "median_updates_per_s": float(np.median([r["updates_per_s"] for r in rs])),
-             "median_updates": float(np.median([r["updates"] for r in rs])),
-             "final_solved": sum(r["final"] >= SOLVED_RETURN for r in rs),
-             "stable": [good, counted]}  # fmt: skip
+        s = arm_summary(rs)
+        good, counted = s["stable"]
         if arm == "free":
             s["median_fetch_wait_share"] = float(np.median(
                 [r["fetch_wait"] / r["train_seconds"] for r in rs]))  # fmt: skip
@@ -178,16 +184,7 @@ def report(out: Path) -> dict:
                   f"seeds, paced on {t['paced_faster']}. An unsolved seed enters as twice the "
                   "largest solved time (its rank only)."]  # fmt: skip
     if long_rows:
-        n_solved = sum(r["solve"] is not None for r in long_rows)
-        summary["free-long"] = {
-            "n": len(long_rows), "solved": n_solved,
-            "median_solve": med([r["solve"] for r in long_rows]),
-            "median_wall": med([r["wall"] for r in long_rows]),
-            "median_train": med([r["train"] for r in long_rows]),
-            "median_sps": float(np.median([r["sps"] for r in long_rows])),
-            "median_replay_ratio": float(np.median([r["replay_ratio"] for r in long_rows])),
-            "median_updates_per_s": float(np.median([r["updates_per_s"] for r in long_rows])),
-        }  # fmt: skip
+        summary["free-long"] = arm_summary(long_rows)
         s = summary["free-long"]
         lines += ["", "## Exploratory: free mode with 300,000 env steps (`free-long`)", "",
                   "Added after seeing `free`'s first five seeds (APEX_PROTOCOL.md's amendment): "

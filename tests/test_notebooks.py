@@ -6,8 +6,10 @@ VS Code or on GitHub, and what nbconvert exports to HTML. Executing them is nbva
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,44 @@ def test_no_code_is_collapsed_so_no_export_prints_hidden_helpers(path):
     """Drawing helpers live in prdqn_lib.diagrams and are called in one line; a collapsed
     cell would hide nothing in an export (issue 21 point 21)."""
     assert collapsed_code(load(path)) == []
+
+
+MAX_FIGURE_PX = 1000  # wider PNGs are scaled down in JupyterLab's output area, text and all
+
+
+def figure_widths(nb: dict) -> list[tuple[int, int]]:
+    """(cell, width in px) of every PNG output, read from the PNG header (IHDR)."""
+    out = []
+    for i, cell in enumerate(nb["cells"]):
+        for o in cell.get("outputs", []):
+            png = o.get("data", {}).get("image/png")
+            if png:
+                out.append((i, struct.unpack(">I", base64.b64decode(png)[16:20])[0]))
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_figures_are_shown_at_full_size(path):
+    """Issue 21 point 20: multi-panel figures were shown at 61–69%, their text about 7 px."""
+    widths = figure_widths(load(path))
+    assert widths and all(w <= MAX_FIGURE_PX for _, w in widths), widths
+
+
+def test_the_width_check_reads_the_png_header():
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(14, 3), dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    png = base64.b64encode(buf.getvalue()).decode()
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"data": {"image/png": png}}]}]}
+    assert figure_widths(nb) == [(0, 1400)]
 
 
 def test_the_collapsed_check_catches_a_hidden_helper():

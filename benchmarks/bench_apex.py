@@ -180,7 +180,7 @@ def report(out: Path) -> dict:
                   f"{t['p']:.3g}; Hodges–Lehmann estimate {t['hl']:+.1f} s ("
                   + ("no interval" if t["low"] is None else
                      f"95% interval {t['low']:+.1f} to {t['high']:+.1f}")
-                  + f"); free faster on {t['free_faster']} "
+                  + f"); free faster on {t['free_faster']} of the {t['n']} "
                   f"seeds, paced on {t['paced_faster']}. An unsolved seed enters as twice the "
                   "largest solved time (its rank only)."]  # fmt: skip
     if long_rows:

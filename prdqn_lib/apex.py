@@ -22,8 +22,9 @@ is the one-step plain-MLP learner with β = 0 that earlier editions ran.
 Two modes (``Config.apex_mode``):
 
 * ``"free"`` (Ape-X proper): every actor runs its share of the env-step budget on its own,
-  sending blocks as fast as it can; the learner starts once the memory holds
-  ``learning_starts`` transitions and from then on learns without ever waiting for data, each
+  sending blocks as fast as it can; the learner starts once the actors have sent
+  max(``learning_starts``, ``batch_size``) env steps and from then on learns without ever
+  waiting for data, each
   fetch of ``batches_per_call`` batches requested before the previous ones are learned from (so
   a batch is drawn with priorities at most two fetches stale, as in Ape-X's prefetching
   learner). Evaluations happen when the env-step count crosses each ``eval_every`` and are

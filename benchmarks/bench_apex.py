@@ -25,7 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import Job, changes_from_shared, load_run, pooled_stability, run_jobs  # noqa: E402
+from common import (  # noqa: E402
+    Job,
+    changes_from_shared,
+    fmt,
+    load_run,
+    median_solve,
+    pooled_stability,
+    run_jobs,
+)
 
 from prdqn_lib.config import Config  # noqa: E402
 from prdqn_lib.stats import SOLVED_RETURN, paired_difference  # noqa: E402
@@ -76,16 +84,6 @@ def seed_row(folder: Path) -> dict:
             "final": summary["final_eval_return"], "history": h}  # fmt: skip
 
 
-def med(values) -> float:
-    return float(np.median([np.inf if v is None else v for v in values]))
-
-
-def fmt(x, digits: int = 0) -> str:
-    if x is None:
-        return "—"
-    return "∞" if x == float("inf") else f"{x:,.{digits}f}"
-
-
 def declared_test(rows: dict[str, list[dict]]) -> dict:
     """Free vs paced, wall-clock seconds to solve, paired by seed (APEX_PROTOCOL.md)."""
     free, paced = rows["free"], rows["paced"]
@@ -106,9 +104,9 @@ def arm_summary(rs: list[dict]) -> dict:
     """An arm's headline numbers over its seeds (medians; an unsolved seed counts as ∞)."""
     good, counted = pooled_stability([r["history"] for r in rs])
     return {"n": len(rs), "solved": sum(r["solve"] is not None for r in rs),
-            "median_solve": med([r["solve"] for r in rs]),
-            "median_wall": med([r["wall"] for r in rs]),
-            "median_train": med([r["train"] for r in rs]),
+            "median_solve": median_solve([r["solve"] for r in rs]),
+            "median_wall": median_solve([r["wall"] for r in rs]),
+            "median_train": median_solve([r["train"] for r in rs]),
             "median_startup": float(np.median([r["startup"] for r in rs])),
             "median_sps": float(np.median([r["sps"] for r in rs])),
             "median_replay_ratio": float(np.median([r["replay_ratio"] for r in rs])),

@@ -49,7 +49,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from common import ROOT, ROUND1, Job, changes_from_shared, run_jobs  # noqa: E402
+from common import ROOT, ROUND1, Job, changes_from_shared, fmt, run_jobs  # noqa: E402
 
 from prdqn_lib.config import Config  # noqa: E402
 from prdqn_lib.plots import plot_solve_points, plot_variants  # noqa: E402
@@ -102,15 +102,6 @@ def speed_run(steps: int, repeats: int = 3) -> dict:
         "replay_share": statistics.median(share),
         "repeats": repeats,
     }
-
-
-def fmt(x, digits: int = 0) -> str:
-    """A number for the table; inf (not solved) as '>budget' is shown by the caller."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "—"
-    if np.isinf(x):
-        return "−∞" if x < 0 else "∞"
-    return f"{x:,.{digits}f}"
 
 
 def pct(x: float) -> str:

@@ -30,8 +30,8 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from bench_learning import DEFAULT_OUT, REPORT_SEEDS, fmt, fmt_ci, overrides, parse_seeds, pct
-from common import Job, run_job
+from bench_learning import DEFAULT_OUT, REPORT_SEEDS, fmt_ci, overrides, parse_seeds, pct
+from common import Job, fmt, run_job
 from tqdm import tqdm
 
 from prdqn_lib.stats import stability, summarize

@@ -78,6 +78,15 @@ def pooled_stability(histories) -> tuple[int, int]:
     return good, counted
 
 
+def fmt(x, digits: int = 0) -> str:
+    """A number for a results table: '—' for none (or NaN), '∞' for not solved."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "—"
+    if np.isinf(x):
+        return "−∞" if x < 0 else "∞"
+    return f"{x:,.{digits}f}"
+
+
 def median_solve(solves) -> float:
     """Median steps to solve, an unsolved run (None) counting as ∞."""
     return float(np.median([np.inf if s is None else s for s in solves]))

@@ -12,42 +12,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.text import Annotation  # noqa: E402
+from diagram_checks import (  # noqa: E402
+    MIN_FONT_PX,
+    crosses,
+    intersect,
+    segments,
+    smallest_font_shown_px,
+    text_boxes,
+)
 
 from prdqn_lib.diagrams.apex import draw_apex  # noqa: E402
-
-JUPYTERLAB_WIDTH_PX = 900
-MIN_FONT_PX = 10
-
-
-def segments(ax) -> dict[str, np.ndarray]:
-    """Each arrow or bus segment as its start and end point, in display pixels."""
-    return {a.get_gid(): ax.transData.transform([a.xyann, a.xy]) for a in ax.texts
-            if isinstance(a, Annotation) and str(a.get_gid()).startswith("arrow:")}  # fmt: skip
-
-
-def text_boxes(ax) -> dict[str, object]:
-    """The window extent of every label and box (a box's rounded frame included)."""
-    renderer = ax.figure.canvas.get_renderer()
-    return {t.get_gid(): (t.get_bbox_patch() or t).get_window_extent(renderer)
-            for t in ax.texts if not isinstance(t, Annotation) and t.get_text()}  # fmt: skip
-
-
-def crosses(seg: np.ndarray, box, margin: float = 1.0) -> bool:
-    points = seg[0] + np.linspace(0, 1, 400)[:, None] * (seg[1] - seg[0])
-    inside = ((points[:, 0] > box.x0 - margin) & (points[:, 0] < box.x1 + margin)
-              & (points[:, 1] > box.y0 - margin) & (points[:, 1] < box.y1 + margin))  # fmt: skip
-    return bool(inside.any())
-
-
-def intersect(p: np.ndarray, q: np.ndarray) -> bool:
-    """Whether two segments cross properly (touching at an end, as a bus's joints do, is not)."""
-
-    def orient(a, b, c) -> float:
-        return float(np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])))
-
-    return (orient(p[0], p[1], q[0]) * orient(p[0], p[1], q[1]) < 0
-            and orient(q[0], q[1], p[0]) * orient(q[0], q[1], p[1]) < 0)  # fmt: skip
 
 
 @pytest.fixture(params=[2, 3, 4], ids=lambda n: f"{n}actors")
@@ -95,11 +69,8 @@ def test_the_check_catches_an_arrow_through_a_label(apex_ax):
 
 def test_legible_at_jupyterlab_width():
     ax = draw_apex()
-    fig = ax.figure
-    shown = min(1.0, JUPYTERLAB_WIDTH_PX / (fig.get_figwidth() * fig.dpi))
-    sizes = [t.get_fontsize() for t in [*ax.texts, ax.title] if t.get_text()]
-    assert min(sizes) * fig.dpi / 72 * shown >= MIN_FONT_PX
-    plt.close(fig)
+    assert smallest_font_shown_px(ax) >= MIN_FONT_PX
+    plt.close(ax.figure)
 
 
 def test_refuses_a_number_of_actors_it_has_no_room_for():

@@ -42,107 +42,40 @@ def python_loop(states, actions, rewards, terminated, w, linear, gamma, q_star, 
     return None
 
 
+def learn(data, w, *, linear, budget, seed):
+    """``uniform_updates_to_learn`` on ``chain(n)``'s transitions."""
+    *transitions, gamma, q_star = data
+    return uniform_updates_to_learn(*transitions, w, linear=linear, gamma=gamma, q_star=q_star,
+                                    budget=budget, seed=seed)  # fmt: skip
+
+
 @pytest.mark.parametrize("linear", [False, True])
 def test_compiled_loop_matches_the_python_loop_in_distribution(linear):
-    states, actions, rewards, terminated, gamma, q_star = chain(5)
+    data = chain(5)
+    states, actions, rewards, terminated, gamma, q_star = data
     compiled, python = [], []
     for seed in range(30):
         w0 = np.random.default_rng(seed).normal(0, 0.1, (2, 6))
         if not linear:
             w0[:, -1] = 0.0
-        compiled.append(
-            uniform_updates_to_learn(
-                states,
-                actions,
-                rewards,
-                terminated,
-                w0.copy(),
-                linear=linear,
-                gamma=gamma,
-                q_star=q_star,
-                budget=100_000,
-                seed=seed,
-            )
-        )
-        python.append(
-            python_loop(
-                states,
-                actions,
-                rewards,
-                terminated,
-                w0.copy(),
-                linear,
-                gamma,
-                q_star,
-                np.random.default_rng(1000 + seed),
-                100_000,
-            )
-        )
+        compiled.append(learn(data, w0.copy(), linear=linear, budget=100_000, seed=seed))
+        python.append(python_loop(states, actions, rewards, terminated, w0.copy(), linear, gamma,
+                                  q_star, np.random.default_rng(1000 + seed), 100_000))  # fmt: skip
     assert None not in compiled and None not in python
     assert abs(np.median(compiled) / np.median(python) - 1) < 0.2
 
 
 def test_deterministic_per_seed_and_none_out_of_budget():
-    states, actions, rewards, terminated, gamma, q_star = chain(4)
+    data = chain(4)
     w0 = np.random.default_rng(0).normal(0, 0.1, (2, 5))
-    runs = [
-        uniform_updates_to_learn(
-            states,
-            actions,
-            rewards,
-            terminated,
-            w0.copy(),
-            linear=True,
-            gamma=gamma,
-            q_star=q_star,
-            budget=10**6,
-            seed=3,
-        )
-        for _ in range(2)
-    ]
+    runs = [learn(data, w0.copy(), linear=True, budget=10**6, seed=3) for _ in range(2)]
     assert runs[0] == runs[1] and isinstance(runs[0], int)
-    assert (
-        uniform_updates_to_learn(
-            states,
-            actions,
-            rewards,
-            terminated,
-            w0.copy(),
-            linear=True,
-            gamma=gamma,
-            q_star=q_star,
-            budget=5,
-            seed=3,
-        )
-        is None
-    )
+    assert learn(data, w0.copy(), linear=True, budget=5, seed=3) is None
 
 
 def test_mis_shaped_weights_or_values_are_refused():
-    states, actions, rewards, terminated, gamma, q_star = chain(3)
+    data = chain(3)
     with pytest.raises(ValueError):
-        uniform_updates_to_learn(
-            states,
-            actions,
-            rewards,
-            terminated,
-            np.zeros((2, 3)),
-            linear=False,
-            gamma=gamma,
-            q_star=q_star,
-            budget=10,
-            seed=0,
-        )
+        learn(data, np.zeros((2, 3)), linear=False, budget=10, seed=0)
     with pytest.raises(ValueError):
-        uniform_updates_to_learn(
-            states,
-            actions,
-            rewards,
-            terminated,
-            np.zeros((2, 4), np.float32),
-            linear=False,
-            gamma=gamma,
-            q_star=q_star,
-            budget=10,
-            seed=0,
-        )
+        learn(data, np.zeros((2, 4), np.float32), linear=False, budget=10, seed=0)

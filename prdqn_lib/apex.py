@@ -381,10 +381,9 @@ class ReplayServer:
         return self.env_steps, episodes
 
     def _pace_beta(self) -> None:
-        beta_schedule = getattr(self.memory, "beta_schedule", None)
-        if beta_schedule is not None:  # β(env steps) on the schedule's own axis
-            frac = min(1.0, self.env_steps / self.config.total_steps)
-            self.memory.sample_calls = int(frac * beta_schedule.steps)  # type: ignore[attr-defined]
+        anneal_to = getattr(self.memory, "anneal_to", None)  # memories with a β schedule
+        if anneal_to is not None:
+            anneal_to(self.env_steps / self.config.total_steps)
 
     def learn_step(
         self,
@@ -410,14 +409,14 @@ class ReplayServer:
         """Write back the |δ| of earlier batches (if any), then draw ``n_batches`` batches.
 
         Returns the batches and the seconds spent in the memory (the replay share)."""
+        seconds = 0.0 if indices is None else self.update(indices, td_errors)
         t0 = time.perf_counter()
-        if indices is not None and len(indices):
-            self._write_back(indices, td_errors)
         batches = [self.memory.sample(batch_size) for _ in range(n_batches)]
         self._served.extend((len(b.indices), self.added) for b in batches)
-        return batches, time.perf_counter() - t0
+        return batches, seconds + time.perf_counter() - t0
 
-    def update(self, indices: np.ndarray, td_errors: np.ndarray) -> float:
+    def update(self, indices: np.ndarray, td_errors: Any) -> float:
+        """Write back the |δ| of served batches; returns the seconds spent in the memory."""
         t0 = time.perf_counter()
         if len(indices):
             self._write_back(indices, td_errors)
@@ -438,9 +437,7 @@ class ReplayServer:
             return
         keep = self._written_at[indices] < drawn_at
         self.stale_dropped += int(len(indices) - keep.sum())
-        if keep.all():
-            self.memory.update_priorities(indices, td_errors)
-        elif keep.any():
+        if keep.any():
             self.memory.update_priorities(indices[keep], np.asarray(td_errors)[keep])
 
     def get_stale_dropped(self) -> int:

@@ -674,6 +674,12 @@ class _AnnealedBeta:
         """The β the next ``sample`` call uses: ``beta_schedule(sample_calls)``."""
         return self.beta_schedule(self.sample_calls)
 
+    def anneal_to(self, fraction: float) -> None:
+        """Put β where its schedule is after ``fraction`` (clipped to [0, 1]) of its sample
+        calls: for a loop that cannot count its calls in advance (apex's free learner anneals
+        by the run's env steps instead)."""
+        self.sample_calls = int(min(1.0, max(0.0, float(fraction))) * self.beta_schedule.steps)
+
 
 class PrioritizedReplay(_Refreshable, _AnnealedBeta, _RingBuffer):
     """Proportional prioritized experience replay (Schaul et al., 2016) on a SumTree.
